@@ -1,0 +1,256 @@
+"""Feed-specific checks and merge steps that the generic merge does not cover."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    String,
+    and_,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+
+from engine.domain import CHANNEL_KINDS, PARENT_KIND, Channel, OrgKind
+from webapp.feeds.spec import MergeContext
+from webapp.feeds.staging import Staging
+from webapp.models import BillingArea, Customer, NumberSegment, OrgUnit, Subscriber
+
+CHANNEL_NAMES_ZH = {
+    Channel.PUBLIC: "公众客户",
+    Channel.BUSINESS: "商业客户",
+    Channel.KEY_ACCOUNT: "大客户",
+    Channel.BUNDLED: "统包客户",
+    Channel.TRANSIENT: "流动客户",
+}
+
+
+# --- subscribers -------------------------------------------------------------------
+
+def attach_customers(ctx: MergeContext) -> None:
+    """Flow 1: a known contract number joins its customer, an unknown one creates one.
+
+    Customers that gain or lose a subscriber are marked for re-evaluation.
+    """
+    conn, stage, now = ctx.conn, ctx.staging.table, _now(ctx)
+    customer, subscriber = Customer.__table__, Subscriber.__table__
+    movers = select(subscriber.c.customer_id).join(
+        stage, stage.c.service_number == subscriber.c.service_number
+    ).where(subscriber.c.contract_number != stage.c.contract_number)
+    conn.execute(update(customer).where(customer.c.id.in_(movers)).values(facts_changed_at=now))
+    joined = select(stage.c.contract_number).where(
+        ~exists().where(
+            subscriber.c.service_number == stage.c.service_number,
+            subscriber.c.contract_number == stage.c.contract_number,
+        )
+    )
+    conn.execute(
+        update(customer).where(customer.c.contract_number.in_(joined)).values(facts_changed_at=now)
+    )
+    new_customers = (
+        select(
+            literal("C") + stage.c.contract_number,
+            stage.c.contract_number,
+            func.min(stage.c.name),
+            now,
+            now,
+        )
+        .where(~exists().where(customer.c.contract_number == stage.c.contract_number))
+        .group_by(stage.c.contract_number)
+    )
+    created = conn.execute(
+        insert(customer).from_select(
+            ["code", "contract_number", "name", "created_at", "facts_changed_at"], new_customers
+        )
+    ).rowcount
+    if created:
+        ctx.notes.append(f"new customers: {created:,}")
+
+
+# --- billing areas -----------------------------------------------------------------
+
+def create_unassigned_communities(ctx: MergeContext) -> None:
+    """Give every billing area its unassigned community in each channel."""
+    conn = ctx.conn
+    area, unit = BillingArea.__table__, OrgUnit.__table__
+    created = 0
+    for channel in Channel:
+        missing = select(
+            literal("UA-") + area.c.code + literal(f"-{channel.value}"),
+            area.c.name + literal(f"{CHANNEL_NAMES_ZH[channel]}未分配社区"),
+            literal(OrgKind.COMMUNITY.value),
+            area.c.city_id,
+            literal(channel.value),
+            area.c.id,
+        ).where(
+            ~exists().where(
+                unit.c.unassigned_billing_area_id == area.c.id, unit.c.channel == channel.value
+            )
+        )
+        created += conn.execute(
+            insert(unit).from_select(
+                ["code", "name", "kind", "parent_id", "channel", "unassigned_billing_area_id"],
+                missing,
+            )
+        ).rowcount
+    if created:
+        ctx.notes.append(f"unassigned communities created: {created:,}")
+
+
+# --- key-account list --------------------------------------------------------------
+
+def delist_absent_key_accounts(ctx: MergeContext) -> None:
+    """The key-account file is the whole list: customers absent from it leave the list."""
+    if ctx.had_rejects:
+        ctx.notes.append(
+            "some rows were rejected, so customers absent from the file were NOT removed "
+            "from the key-account list; fix the file and import it again"
+        )
+        return
+    customer, stage = Customer.__table__, ctx.staging.table
+    removed = ctx.conn.execute(
+        update(customer)
+        .where(
+            customer.c.key_account_code.is_not(None),
+            ~exists().where(stage.c.contract_number == customer.c.contract_number),
+        )
+        .values(key_account_code=None, account_manager=None, facts_changed_at=_now(ctx))
+    ).rowcount
+    if removed:
+        ctx.notes.append(f"removed from the key-account list: {removed:,}")
+
+
+# --- number segments ---------------------------------------------------------------
+
+def reject_overlapping_segments(conn: Connection, staging: Staging) -> None:
+    """Number segments may not overlap each other, in the file or with stored ones."""
+    stage, other = staging.table, staging.table.alias("other")
+    stored = NumberSegment.__table__
+
+    def overlap(a: Any, b: Any) -> Any:
+        return and_(
+            func.length(a.c.range_start) == func.length(b.c.range_start),
+            a.c.range_start <= b.c.range_end,
+            b.c.range_start <= a.c.range_end,
+        )
+
+    in_file = select(
+        stage.c.line_no,
+        literal("range_start"),
+        literal("overlaps the segment on line ") + cast(func.min(other.c.line_no), String),
+    ).join(other, and_(overlap(stage, other), other.c.line_no != stage.c.line_no)).group_by(
+        stage.c.line_no
+    )
+    replaced = select(stage.c.range_start)
+    with_stored = select(
+        stage.c.line_no,
+        literal("range_start"),
+        literal("overlaps the stored segment ") + func.min(stored.c.range_start),
+    ).join(
+        stored, and_(overlap(stage, stored), stored.c.range_start.not_in(replaced))
+    ).group_by(stage.c.line_no)
+    for query in (in_file, with_stored):
+        conn.execute(
+            insert(staging.errors).from_select(["line_no", "column_name", "message"], query)
+        )
+
+
+# --- org tree ----------------------------------------------------------------------
+
+def reject_bad_org_tree(conn: Connection, staging: Staging) -> None:
+    """Check the tree the file would produce: levels, channels, unassigned communities.
+
+    The org tree is small (thousands of units), so it is checked in memory.
+    """
+    stage, unit = staging.table, OrgUnit.__table__
+    parent = unit.alias("parent")
+    stored = {
+        row.code: row
+        for row in conn.execute(
+            select(
+                unit.c.code, unit.c.kind, unit.c.channel, parent.c.code.label("parent_code"),
+                unit.c.unassigned_billing_area_id,
+            ).outerjoin(parent, parent.c.id == unit.c.parent_id)
+        )
+    }
+    staged = {row.code: row for row in conn.execute(select(stage))}
+    tree = {code: (row.kind, row.channel, row.parent_code) for code, row in stored.items()}
+    tree.update({code: (row.kind, row.channel, row.parent_code) for code, row in staged.items()})
+    errors: list[tuple[int, str | None, str]] = []
+    for code, row in staged.items():
+        if code in stored and stored[code].unassigned_billing_area_id is not None:
+            errors.append((row.line_no, "code", f"'{code}' is an unassigned community; "
+                           "it is managed automatically and cannot be imported"))
+            continue
+        errors.extend(_tree_errors(row.line_no, code, tree))
+    for code, (_kind, _channel, parent_code) in tree.items():
+        automatic = code in stored and stored[code].unassigned_billing_area_id is not None
+        if code not in staged and parent_code in staged and not automatic:
+            for _line, column, message in _tree_errors(0, code, tree):
+                errors.append((staged[parent_code].line_no, column,
+                               f"would break its child unit '{code}': {message}"))
+    staging.append_errors(errors)
+
+
+Tree = dict[str, tuple[str, str | None, str | None]]
+
+
+def _tree_errors(line: int, code: str, tree: Tree) -> Iterable[tuple[int, str | None, str]]:
+    """Problems of unit ``code`` within ``tree`` (code → kind, channel, parent code)."""
+    kind, channel, parent_code = tree[code]
+    expected_parent = PARENT_KIND[OrgKind(kind)]
+    if expected_parent is None:
+        if parent_code:
+            yield line, "parent_code", "a province has no parent"
+        return
+    if not parent_code:
+        yield line, "parent_code", f"is required for a {kind} (its parent is a {expected_parent})"
+        return
+    if parent_code not in tree:
+        yield line, "parent_code", f"unknown org unit '{parent_code}'"
+        return
+    parent_kind, parent_channel, _ = tree[parent_code]
+    if parent_kind != expected_parent:
+        yield line, "parent_code", (
+            f"'{parent_code}' is a {parent_kind}; a {kind} must sit under a {expected_parent}"
+        )
+    if OrgKind(kind) in CHANNEL_KINDS:
+        if channel is None:
+            yield line, "channel", f"is required for a {kind}"
+        elif parent_channel is not None and parent_channel != channel:
+            yield line, "channel", (
+                f"is {channel} but its parent '{parent_code}' belongs to {parent_channel}"
+            )
+    elif channel is not None:
+        yield line, "channel", f"must be empty for a {kind}"
+
+
+def attach_new_parents(ctx: MergeContext) -> None:
+    """Link units whose parent arrived in the same file (inserted in the same merge)."""
+    unit, stage = OrgUnit.__table__, ctx.staging.table
+    parent = unit.alias("parent")
+    parent_id = (
+        select(parent.c.id)
+        .join(stage, stage.c.parent_code == parent.c.code)
+        .where(stage.c.code == unit.c.code)
+        .scalar_subquery()
+    )
+    ctx.conn.execute(
+        update(unit)
+        .where(
+            unit.c.parent_id.is_(None),
+            exists().where(stage.c.code == unit.c.code, stage.c.parent_code.is_not(None)),
+        )
+        .values(parent_id=parent_id)
+    )
+
+
+def _now(ctx: MergeContext) -> Any:
+    return literal(ctx.now, DateTime(timezone=True))
+

@@ -1,0 +1,147 @@
+"""Set-based checks on the staged rows, and their merge into the feed's table.
+
+Everything here runs inside the import's single transaction: if anything fails, the
+database is as it was before the import started.
+"""
+
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Select,
+    String,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from webapp.feeds.spec import Feed, Lookup, MergeContext
+from webapp.feeds.staging import Staging
+
+
+def reject_duplicates(feed: Feed, staging: Staging) -> None:
+    """Reject every line whose key also appears on another line of the file."""
+    stage = staging.table
+    other = stage.alias("other")
+    same_key = and_(*(other.c[name] == stage.c[name] for name in feed.key))
+    first_other = (
+        select(func.min(other.c.line_no))
+        .where(same_key, other.c.line_no != stage.c.line_no)
+        .scalar_subquery()
+    )
+    key_text = _concat(*(cast(stage.c[name], String) for name in feed.key), separator=" / ")
+    message = _concat(
+        literal(f"{' / '.join(feed.key)} "), key_text,
+        literal(" appears more than once in the file (also on line "),
+        cast(first_other, String), literal(")"),
+    )
+    duplicated = select(stage.c.line_no, literal(feed.key[0]), message).where(
+        exists().where(same_key, other.c.line_no != stage.c.line_no)
+    )
+    staging.conn.execute(
+        insert(staging.errors).from_select(["line_no", "column_name", "message"], duplicated)
+    )
+
+
+def reject_unknown_references(feed: Feed, staging: Staging) -> None:
+    """Reject lines naming a code that no reference row has."""
+    stage = staging.table
+    for lookup in feed.lookups:
+        if not lookup.check:
+            continue
+        code = stage.c[lookup.code]
+        message = _concat(
+            literal(f"unknown {lookup.noun} '"), code, literal(f"'{lookup.hint}")
+        )
+        unknown = select(stage.c.line_no, literal(lookup.code), message).where(
+            code.is_not(None), ~exists().where(_lookup_condition(lookup, code))
+        )
+        staging.conn.execute(
+            insert(staging.errors).from_select(["line_no", "column_name", "message"], unknown)
+        )
+
+
+def drop_rejected(staging: Staging) -> int:
+    """Remove lines with errors from the stage; return how many distinct lines failed."""
+    conn, stage, errors = staging.conn, staging.table, staging.errors
+    conn.execute(delete(stage).where(stage.c.line_no.in_(select(errors.c.line_no))))
+    return conn.scalar(select(func.count(func.distinct(errors.c.line_no)))) or 0
+
+
+def merge(feed: Feed, ctx: MergeContext) -> tuple[int, int]:
+    """Write the staged rows into the feed's table; return (inserted, updated)."""
+    conn, target = ctx.conn, feed.table
+    source = _source(feed, ctx.staging).subquery("source")
+    matches = and_(*(target.c[name] == source.c[name] for name in feed.match))
+    differs = or_(*(target.c[name].is_distinct_from(source.c[name]) for name in feed.values))
+    stamped = "facts_changed_at" in target.c
+    now = literal(ctx.now, DateTime(timezone=True))
+
+    if feed.marks is not None:
+        marked_table, id_column = feed.marks
+        changed_ids = select(source.c[id_column]).where(
+            ~exists().where(matches, ~differs)
+        )
+        conn.execute(
+            update(marked_table)
+            .where(marked_table.c.id.in_(changed_ids))
+            .values(facts_changed_at=now)
+        )
+
+    inserted = 0
+    if feed.inserts:
+        columns = list(dict.fromkeys([*feed.match, *feed.values]))
+        chosen: list[Any] = [source.c[name] for name in columns]
+        if stamped:
+            columns.append("facts_changed_at")
+            chosen.append(now)
+        new_rows = select(*chosen).where(~exists().where(matches))
+        inserted = conn.execute(insert(target).from_select(columns, new_rows)).rowcount
+
+    assignments: dict[str, Any] = {name: source.c[name] for name in feed.values}
+    if stamped:
+        assignments["facts_changed_at"] = now
+    updated = conn.execute(
+        update(target).where(matches, differs).values(assignments)
+    ).rowcount
+    return inserted, updated
+
+
+def _source(feed: Feed, staging: Staging) -> Select[Any]:
+    """The staged rows with every lookup resolved to the referenced id."""
+    stage = staging.table
+    joined: Any = stage
+    resolved = []
+    for lookup in feed.lookups:
+        if lookup.target is None:
+            continue
+        joined = joined.join(
+            lookup.table, _lookup_condition(lookup, stage.c[lookup.code]), isouter=lookup.outer
+        )
+        resolved.append(lookup.table.c.id.label(lookup.target))
+    return select(*stage.c, *resolved).select_from(joined)
+
+
+def _lookup_condition(lookup: Lookup, code: Any) -> Any:
+    condition = lookup.table.c[lookup.match] == code
+    if lookup.where is not None:
+        condition = and_(condition, lookup.where(lookup.table))
+    return condition
+
+
+def _concat(*parts: Any, separator: str = "") -> Any:
+    """String concatenation that renders as ``||`` on both databases."""
+    result = None
+    for part in parts:
+        if result is None:
+            result = part
+        else:
+            result = (result + literal(separator) + part) if separator else (result + part)
+    return result

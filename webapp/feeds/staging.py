@@ -1,0 +1,92 @@
+"""Temporary tables an import stages its rows and its errors in.
+
+Validated rows are bulk-loaded (``COPY`` on PostgreSQL, ``executemany`` on SQLite) into a
+temporary table; the checks that need the whole file or the database (duplicates,
+unknown references) and the merge into the real tables are then set-based SQL.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from io import StringIO
+from typing import Any
+
+from sqlalchemy import Column, Connection, Index, Integer, MetaData, String, Table, Text, insert
+
+from webapp.feeds.fields import FeedField
+
+
+class Staging:
+    """The staged rows (``table``) and row errors (``errors``) of one import."""
+
+    def __init__(self, conn: Connection, feed: str, fields: dict[str, FeedField],
+                 key: Sequence[str]) -> None:
+        self.conn = conn
+        self.columns = list(fields)
+        self.postgresql = conn.dialect.name == "postgresql"
+        metadata = MetaData()
+        options: dict[str, Any] = {"prefixes": ["TEMPORARY"]}
+        if self.postgresql:
+            options["postgresql_on_commit"] = "DROP"
+        self.table = Table(
+            f"stage_{feed}",
+            metadata,
+            Column("line_no", Integer, primary_key=True),
+            *(Column(name, field.sql_type) for name, field in fields.items()),
+            **options,
+        )
+        self.errors = Table(
+            f"stage_{feed}_errors",
+            metadata,
+            Column("line_no", Integer, nullable=False, index=True),
+            Column("column_name", String(64)),
+            Column("message", Text, nullable=False),
+            **options,
+        )
+        self._key_index = Index(f"ix_stage_{feed}_key", *(self.table.c[name] for name in key))
+        metadata.drop_all(conn, checkfirst=True)
+        metadata.create_all(conn)
+
+    def append_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Bulk-load rows given as ``(line_no, *values in field order)``."""
+        if not rows:
+            return
+        cursor = self.conn.connection.cursor()
+        try:
+            if self.postgresql:
+                buffer = StringIO("".join(map(_copy_line, rows)))
+                names = ", ".join(["line_no", *self.columns])
+                cursor.copy_expert(f"COPY {self.table.name} ({names}) FROM STDIN", buffer)
+            else:
+                marks = ", ".join("?" * (len(self.columns) + 1))
+                cursor.executemany(f"INSERT INTO {self.table.name} VALUES ({marks})", rows)
+        finally:
+            cursor.close()
+
+    def append_errors(self, errors: Iterable[tuple[int, str | None, str]]) -> None:
+        rows = [{"line_no": line, "column_name": column, "message": message}
+                for line, column, message in errors]
+        if rows:
+            self.conn.execute(insert(self.errors), rows)
+
+    def finish_loading(self) -> None:
+        """Index the key and give the planner statistics (temp tables get no autovacuum)."""
+        self._key_index.create(self.conn)
+        if self.postgresql:
+            self.conn.exec_driver_sql(f"ANALYZE {self.table.name}")
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        # Control characters were refused by the fields; only the escape needs escaping.
+        return value.replace("\\", "\\\\")
+    return str(value)
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    return "\t".join(map(_copy_value, row)) + "\n"

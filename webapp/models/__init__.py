@@ -1,0 +1,35 @@
+"""All models, imported here so that the metadata knows every table."""
+
+from webapp.models.alerts import Alert
+from webapp.models.audit import AdjustmentLogEntry
+from webapp.models.customers import (
+    Customer,
+    CustomerDecision,
+    CustomerGroup,
+    GroupType,
+    SubscriberDecision,
+    customer_group_member,
+)
+from webapp.models.imports import ImportRun
+from webapp.models.org import BillingArea, JunctionBox, NumberSegment, OrgUnit
+from webapp.models.staff import StaffUser
+from webapp.models.subscribers import Subscriber, SubscriberMonth
+
+__all__ = [
+    "AdjustmentLogEntry",
+    "Alert",
+    "BillingArea",
+    "Customer",
+    "CustomerDecision",
+    "CustomerGroup",
+    "GroupType",
+    "ImportRun",
+    "JunctionBox",
+    "NumberSegment",
+    "OrgUnit",
+    "StaffUser",
+    "Subscriber",
+    "SubscriberDecision",
+    "SubscriberMonth",
+    "customer_group_member",
+]

@@ -1,0 +1,57 @@
+"""The adjustment log: one append-only row per change of a classification value."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.domain import ClassifiedAttribute
+from webapp.database import db
+from webapp.models.types import enum_column_type
+
+
+class AdjustmentLogEntry(db.Model):
+    """Who changed which attribute of which customer or subscriber, from what to what, why."""
+
+    __tablename__ = "adjustment_log"
+    __table_args__ = (
+        CheckConstraint(
+            "(staff_user_id IS NULL) <> (run_id IS NULL)", name="one_actor"
+        ),
+        CheckConstraint(
+            "customer_id IS NOT NULL OR subscriber_id IS NOT NULL", name="has_subject"
+        ),
+        Index("ix_adjustment_log_customer_logged", "customer_id", "logged_at"),
+        Index("ix_adjustment_log_subscriber_logged", "subscriber_id", "logged_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    logged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    #: The actor: a scheduler/CLI run (``run_id``) or a named staff member.
+    run_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscriber.id"))
+    attribute: Mapped[ClassifiedAttribute] = mapped_column(
+        enum_column_type(ClassifiedAttribute, "classified_attribute")
+    )
+    old_value: Mapped[str | None] = mapped_column(String(64))
+    new_value: Mapped[str | None] = mapped_column(String(64))
+    #: Why: the deciding rule and ruleset version, or the staff member's reason.
+    rule_id: Mapped[str | None] = mapped_column(String(64))
+    ruleset_name: Mapped[str | None] = mapped_column(String(64))
+    ruleset_version: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: The facts the rule read.
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
