@@ -1,10 +1,74 @@
-"""Demo commands (filled in below)."""
+"""``custclass demo`` and ``custclass demo-data``: the demo province."""
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
 import click
+import flask_migrate
+from flask import current_app
+from flask.cli import with_appcontext
+from tqdm import tqdm
+
+from webapp.cli.imports import run_import
+from webapp.database import db
+from webapp.demo import generate
+from webapp.demo.summary import describe
+from webapp.feeds import FEEDS
+
+_subscribers = click.option("--subscribers", "-n", default=50_000, show_default=True,
+                            type=click.IntRange(1, 20_000_000), help="Number of subscriber lines.")
+_seed = click.option("--seed", default=1, show_default=True, help="Random seed.")
+_as_of = click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                      help="Day the data describes (default: today).")
+
+
+def _generate(out: Path, subscribers: int, seed: int, as_of: date) -> list[tuple[str, Path]]:
+    with tqdm(total=subscribers, unit=" lines", desc="generating",
+              disable=not sys.stderr.isatty(), leave=False) as bar:
+        files = generate(out, subscribers, seed, as_of,
+                         on_progress=lambda done: bar.update(done - bar.n))
+    return files
+
 
 @click.command("demo-data")
-def demo_data_command() -> None:
-    """Generate a synthetic province as feed files."""
+@_subscribers
+@_seed
+@_as_of
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder to write the feed files into.")
+def demo_data_command(subscribers: int, seed: int, as_of: date | None, out: Path) -> None:
+    """Generate a synthetic province as feed files (deterministic per seed and date)."""
+    files = _generate(out, subscribers, seed, (as_of or date.today()))
+    for feed, path in files:
+        click.echo(f"{feed:<16} {path}")
+
 
 @click.command("demo")
-def demo_command() -> None:
-    """Create the database, import the demo province and summarise it."""
+@_subscribers
+@_seed
+@_as_of
+@with_appcontext
+def demo_command(subscribers: int, seed: int, as_of: date | None) -> None:
+    """Create the database, generate and import the demo province, summarise it."""
+    day = as_of.date() if as_of else date.today()
+    flask_migrate.upgrade()
+    out = Path(current_app.instance_path) / f"demo-{subscribers}-{seed}-{day:%Y%m%d}"
+    manifest = out / "manifest.json"
+    if manifest.exists():
+        files = [(feed, Path(path)) for feed, path in json.loads(manifest.read_text())]
+        click.echo(f"reusing the demo files in {out}")
+    else:
+        files = _generate(out, subscribers, seed, day)
+        manifest.write_text(json.dumps([(feed, str(path)) for feed, path in files]))
+        click.echo(f"generated {len(files)} feed files in {out}")
+    failed = [path for feed, path in files
+              if run_import(FEEDS[feed], path, "strict", "utf-8").status == "failed"]
+    click.echo("")
+    with db.engine.connect() as conn:
+        for line in describe(conn):
+            click.echo(line)
+    click.echo(f"database: {db.engine.url.render_as_string(hide_password=True)}")
+    if failed:
+        raise click.ClickException(f"{len(failed)} demo file(s) failed to import")

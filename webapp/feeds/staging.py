@@ -24,25 +24,26 @@ class Staging:
         self.columns = list(fields)
         self.postgresql = conn.dialect.name == "postgresql"
         metadata = MetaData()
+        name = "stage_" + feed.replace("-", "_")
         options: dict[str, Any] = {"prefixes": ["TEMPORARY"]}
         if self.postgresql:
             options["postgresql_on_commit"] = "DROP"
         self.table = Table(
-            f"stage_{feed}",
+            name,
             metadata,
             Column("line_no", Integer, primary_key=True),
             *(Column(name, field.sql_type) for name, field in fields.items()),
             **options,
         )
         self.errors = Table(
-            f"stage_{feed}_errors",
+            f"{name}_errors",
             metadata,
             Column("line_no", Integer, nullable=False, index=True),
             Column("column_name", String(64)),
             Column("message", Text, nullable=False),
             **options,
         )
-        self._key_index = Index(f"ix_stage_{feed}_key", *(self.table.c[name] for name in key))
+        self.key = list(key)
         metadata.drop_all(conn, checkfirst=True)
         metadata.create_all(conn)
 
@@ -70,7 +71,9 @@ class Staging:
 
     def finish_loading(self) -> None:
         """Index the key and give the planner statistics (temp tables get no autovacuum)."""
-        self._key_index.create(self.conn)
+        Index(f"ix_{self.table.name}_key", *(self.table.c[name] for name in self.key)).create(
+            self.conn
+        )
         if self.postgresql:
             self.conn.exec_driver_sql(f"ANALYZE {self.table.name}")
 
