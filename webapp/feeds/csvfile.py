@@ -4,12 +4,13 @@ The file is read incrementally; only the record being processed is in memory.
 """
 
 import codecs
+import contextlib
 import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 #: Encodings an operator may name, and the codec used to read them. GBK files are read
 #: as GB18030, its superset, so that a few rarer characters do not fail a whole file.
@@ -17,6 +18,7 @@ ENCODINGS = {"utf-8": "utf-8-sig", "gbk": "gb18030", "gb18030": "gb18030"}
 SNIFF_BYTES = 1 << 20
 #: Largest single cell accepted by the CSV parser; larger ones are reported per line.
 FIELD_LIMIT = 64 * 1024
+csv.field_size_limit(FIELD_LIMIT)
 
 
 class FeedFileError(Exception):
@@ -89,8 +91,15 @@ def read_records(handle: BinaryIO, codec: str) -> Iterator[Record]:
     undecodable bytes further down the file raise ``FeedFileError``.
     """
     text = io.TextIOWrapper(handle, encoding=codec, errors="strict", newline="")
-    csv.field_size_limit(FIELD_LIMIT)
-    reader = csv.reader(text, strict=True)
+    try:
+        yield from _records(csv.reader(text, strict=True), codec)
+    finally:
+        # The caller owns ``handle``: let go of it instead of closing it.
+        with contextlib.suppress(ValueError):
+            text.detach()
+
+
+def _records(reader: Any, codec: str) -> Iterator[Record]:
     previous_end = 0
     while True:
         try:

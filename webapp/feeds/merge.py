@@ -95,6 +95,13 @@ def merge(feed: Feed, ctx: MergeContext) -> tuple[int, int]:
             .values(facts_changed_at=now)
         )
 
+    assignments: dict[str, Any] = {name: source.c[name] for name in feed.values}
+    if stamped:
+        assignments["facts_changed_at"] = now
+    # Update before inserting: the planner's statistics then describe the rows it touches.
+    updated = conn.execute(
+        update(target).where(matches, differs).values(assignments)
+    ).rowcount
     inserted = 0
     if feed.inserts:
         columns = list(dict.fromkeys([*feed.match, *feed.values]))
@@ -105,12 +112,9 @@ def merge(feed: Feed, ctx: MergeContext) -> tuple[int, int]:
         new_rows = select(*chosen).where(~exists().where(matches))
         inserted = conn.execute(insert(target).from_select(columns, new_rows)).rowcount
 
-    assignments: dict[str, Any] = {name: source.c[name] for name in feed.values}
-    if stamped:
-        assignments["facts_changed_at"] = now
-    updated = conn.execute(
-        update(target).where(matches, differs).values(assignments)
-    ).rowcount
+    if inserted and conn.dialect.name == "postgresql":
+        # Fresh statistics, or the next statement on this table plans for an empty one.
+        conn.exec_driver_sql(f"ANALYZE {target.name}")
     return inserted, updated
 
 

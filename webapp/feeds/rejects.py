@@ -42,10 +42,10 @@ def write_rejects(path: Path, codec: str, header: list[str], staging: Staging) -
 
 def _reasons_by_line(staging: Staging) -> Iterator[tuple[int, str]]:
     errors = staging.errors
-    rows = staging.conn.execution_options(yield_per=10_000).execute(
-        select(errors.c.line_no, errors.c.column_name, errors.c.message).order_by(
-            errors.c.line_no, errors.c.column_name
-        )
+    rows = staging.conn.execute(
+        select(errors.c.line_no, errors.c.column_name, errors.c.message)
+        .order_by(errors.c.line_no, errors.c.column_name)
+        .execution_options(yield_per=10_000)
     )
     for line, group in groupby(rows, key=lambda row: row.line_no):
         yield line, "; ".join(

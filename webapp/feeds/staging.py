@@ -5,8 +5,8 @@ temporary table; the checks that need the whole file or the database (duplicates
 unknown references) and the merge into the real tables are then set-based SQL.
 """
 
+import csv
 from collections.abc import Iterable, Sequence
-from datetime import date
 from io import StringIO
 from typing import Any
 
@@ -48,15 +48,24 @@ class Staging:
         metadata.create_all(conn)
 
     def append_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Bulk-load rows given as ``(line_no, *values in field order)``."""
+        """Bulk-load rows given as ``(line_no, *values in field order)``.
+
+        On PostgreSQL the rows go through ``COPY ... (FORMAT csv)``: ``None`` is written as
+        an empty unquoted cell, which is NULL (the fields never produce empty strings),
+        dates print as ISO dates and booleans as True/False, which PostgreSQL reads.
+        """
         if not rows:
             return
         cursor = self.conn.connection.cursor()
         try:
             if self.postgresql:
-                buffer = StringIO("".join(map(_copy_line, rows)))
+                buffer = StringIO()
+                csv.writer(buffer, lineterminator="\n").writerows(rows)
+                buffer.seek(0)
                 names = ", ".join(["line_no", *self.columns])
-                cursor.copy_expert(f"COPY {self.table.name} ({names}) FROM STDIN", buffer)
+                cursor.copy_expert(
+                    f"COPY {self.table.name} ({names}) FROM STDIN WITH (FORMAT csv)", buffer
+                )
             else:
                 marks = ", ".join("?" * (len(self.columns) + 1))
                 cursor.executemany(f"INSERT INTO {self.table.name} VALUES ({marks})", rows)
@@ -76,20 +85,3 @@ class Staging:
         )
         if self.postgresql:
             self.conn.exec_driver_sql(f"ANALYZE {self.table.name}")
-
-
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str):
-        # Control characters were refused by the fields; only the escape needs escaping.
-        return value.replace("\\", "\\\\")
-    return str(value)
-
-
-def _copy_line(row: tuple[Any, ...]) -> str:
-    return "\t".join(map(_copy_value, row)) + "\n"
