@@ -3,7 +3,13 @@
 # Exports TEST_DATABASE_URL (a superuser URL on 127.0.0.1) to the command.
 # PostgreSQL refuses to run as root, so as root the server runs as user "nobody".
 set -euo pipefail
-PG_BIN="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}"
+find_pg() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+PG_BIN="${PG_BIN:-$(find_pg)}"
+if [ -z "$PG_BIN" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "PostgreSQL server not found: installing it from Debian's packages" >&2
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >&2
+  PG_BIN="$(find_pg)"
+fi
 if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
   echo "PostgreSQL server binaries not found (set PG_BIN, or apt-get install postgresql)" >&2
   exit 1

@@ -55,8 +55,7 @@ def make_app(database_url: str, instance: Path) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
-        "INSTANCE_DIR": str(instance),
-    })
+    }, instance_path=str(instance))
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

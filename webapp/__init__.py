@@ -18,9 +18,14 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migra
 migrate = Migrate(directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the application; ``config`` overrides settings (tests use it)."""
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the application; ``config`` overrides settings (tests use it).
+
+    The instance folder (SQLite database, demo files, development secret) is
+    ``instance_path``, else ``$CUSTCLASS_INSTANCE``, else ``instance/`` beside the code.
+    """
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=instance_path or os.environ.get("CUSTCLASS_INSTANCE") or None)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
 
@@ -29,4 +34,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db)
+
+    from webapp.cli import register_commands
+
+    register_commands(app)
     return app

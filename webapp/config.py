@@ -28,18 +28,22 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "IMPORT_CHUNK_ROWS": int(env.get("CUSTCLASS_IMPORT_CHUNK_ROWS", "5000")),
     }
     config.update(overrides or {})
-    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgres://"):
-        # Heroku-style URLs are not understood by SQLAlchemy 2.
-        config["SQLALCHEMY_DATABASE_URI"] = "postgresql://" + config[
-            "SQLALCHEMY_DATABASE_URI"
-        ].removeprefix("postgres://")
+    config["SQLALCHEMY_DATABASE_URI"] = _with_driver(config["SQLALCHEMY_DATABASE_URI"])
     _validate(config, production, instance_path)
     return config
 
 
+def _with_driver(uri: str) -> str:
+    """Name the psycopg2 driver: SQLAlchemy 2.1 would pick psycopg 3 for ``postgresql://``."""
+    for prefix in ("postgres://", "postgresql://"):
+        if uri.startswith(prefix):
+            return "postgresql+psycopg2://" + uri.removeprefix(prefix)
+    return uri
+
+
 def _validate(config: dict[str, Any], production: bool, instance_path: str) -> None:
     uri: str = config["SQLALCHEMY_DATABASE_URI"]
-    if not uri.startswith(("sqlite:", "postgresql:", "postgresql+psycopg2:")):
+    if not uri.startswith(("sqlite:", "postgresql+psycopg2:")):
         raise ConfigError(
             f"DATABASE_URL {uri.split(':', 1)[0]!r} is not supported: "
             "use postgresql://user:password@host/dbname or leave it unset for SQLite"

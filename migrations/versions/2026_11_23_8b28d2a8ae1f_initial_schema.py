@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-23 09:13:00.535454
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '8b28d2a8ae1f'

@@ -62,5 +62,6 @@ def load_reference(engine: Engine, tmp: Path) -> None:
         assert result.status == "ok", (feed, result.message, result.errors)
 
 
-def revenue_row(number: str, month: str, values: Sequence[str] = REVENUE_HEADER_VALUES) -> list[str]:
+def revenue_row(number: str, month: str,
+                values: Sequence[str] = REVENUE_HEADER_VALUES) -> list[str]:
     return [number, month, *values]

@@ -114,7 +114,9 @@ def test_skip_mode_stores_good_rows_and_writes_every_bad_one(
     assert {"77100000008", "77100000010"} <= numbers
 
 
-def test_duplicate_keys_in_one_file_reject_every_occurrence(stocked: Engine, tmp_path: Path) -> None:
+def test_duplicate_keys_in_one_file_reject_every_occurrence(
+    stocked: Engine, tmp_path: Path
+) -> None:
     path = feed_file(tmp_path, "subscribers",
                      [_good("77100000008"), _good("77100000009"), _good("77100000008")])
     result = _import(stocked, path, mode="skip")

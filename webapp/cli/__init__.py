@@ -1,11 +1,14 @@
-"""The ``custclass`` command: Flask's CLI with the product's commands."""
+"""The ``custclass`` command: Flask's CLI with the product's commands.
+
+Commands are registered on the app (``register_commands``), so ``custclass`` and the
+test CLI runner see the same set.
+"""
 
 import click
+from flask import Flask
 from flask.cli import FlaskGroup
 
 from webapp import create_app
-from webapp.cli.demo import demo_command, demo_data_command
-from webapp.cli.imports import import_group
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -16,6 +19,9 @@ def main() -> None:
     """
 
 
-main.add_command(import_group)
-main.add_command(demo_data_command)
-main.add_command(demo_command)
+def register_commands(app: Flask) -> None:
+    from webapp.cli.demo import demo_command, demo_data_command
+    from webapp.cli.imports import import_group
+
+    for command in (import_group, demo_data_command, demo_command):
+        app.cli.add_command(command)

@@ -27,9 +27,8 @@ _as_of = click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None
 def _generate(out: Path, subscribers: int, seed: int, as_of: date) -> list[tuple[str, Path]]:
     with tqdm(total=subscribers, unit=" lines", desc="generating",
               disable=not sys.stderr.isatty(), leave=False) as bar:
-        files = generate(out, subscribers, seed, as_of,
-                         on_progress=lambda done: bar.update(done - bar.n))
-    return files
+        return generate(out, subscribers, seed, as_of,
+                        on_progress=lambda done: bar.update(done - bar.n))
 
 
 @click.command("demo-data")
@@ -39,7 +38,10 @@ def _generate(out: Path, subscribers: int, seed: int, as_of: date) -> list[tuple
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Folder to write the feed files into.")
 def demo_data_command(subscribers: int, seed: int, as_of: date | None, out: Path) -> None:
-    """Generate a synthetic province as feed files (deterministic per seed and date)."""
+    """Write the demo province as feed files.
+
+    The files depend only on the seed and the as-of date.
+    """
     files = _generate(out, subscribers, seed, (as_of or date.today()))
     for feed, path in files:
         click.echo(f"{feed:<16} {path}")
@@ -51,7 +53,7 @@ def demo_data_command(subscribers: int, seed: int, as_of: date | None, out: Path
 @_as_of
 @with_appcontext
 def demo_command(subscribers: int, seed: int, as_of: date | None) -> None:
-    """Create the database, generate and import the demo province, summarise it."""
+    """Create the database and import the demo province."""
     day = as_of.date() if as_of else date.today()
     flask_migrate.upgrade()
     out = Path(current_app.instance_path) / f"demo-{subscribers}-{seed}-{day:%Y%m%d}"

@@ -160,8 +160,8 @@ class Population:
             factor = (1 + trend) ** (index - MONTHS + 1) * rng.uniform(0.85, 1.15)
             revenue = 0.0 if index >= silent_from else arpu * factor
             amounts = [revenue * share for share in shares]
-            history.append([label, *(f"{amount:.2f}" for amount in amounts),
-                            *(str(int(amount / price)) for amount, price in zip(amounts, PRICES))])
+            traffic = [int(amount / price) for amount, price in zip(amounts, PRICES, strict=True)]
+            history.append([label, *(f"{amount:.2f}" for amount in amounts), *map(str, traffic)])
         return history
 
 

@@ -21,8 +21,10 @@ def describe(conn: Connection) -> Iterator[str]:
     def count(model: type, *where: object) -> int:
         return conn.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
-    yield (f"org units {count(OrgUnit):,} (communities {count(OrgUnit, OrgUnit.kind == 'community'):,}"
-           f", of which unassigned {count(OrgUnit, OrgUnit.unassigned_billing_area_id.is_not(None)):,})"
+    communities = count(OrgUnit, OrgUnit.kind == "community")
+    unassigned = count(OrgUnit, OrgUnit.unassigned_billing_area_id.is_not(None))
+    yield (f"org units {count(OrgUnit):,} (communities {communities:,}"
+           f", of which unassigned {unassigned:,})"
            f" · billing areas {count(BillingArea):,} · junction boxes {count(JunctionBox):,}"
            f" · number segments {count(NumberSegment):,}")
     yield (f"customers {count(Customer):,} · key accounts "

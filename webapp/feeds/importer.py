@@ -69,7 +69,7 @@ class ImportResult:
         )
 
 
-class _Rejected(Exception):
+class _RejectedError(Exception):
     """Strict mode found bad rows: roll back."""
 
 
@@ -95,13 +95,13 @@ def import_file(engine: Engine, feed: Feed, path: Path, *, mode: Mode = "strict"
                 result.errors = _first_errors(staging)
                 result.reject_file = write_rejects(path, codec, header, staging)
                 if mode == "strict":
-                    raise _Rejected
+                    raise _RejectedError
             _merge(feed, staging, result, started)
             transaction.commit()
         result.status = "partial" if result.rejected else "ok"
     except FeedFileError as exc:
         result.message = str(exc)
-    except _Rejected:
+    except _RejectedError:
         result.message = (
             f"{result.rejected:,} bad row(s); nothing was stored (strict mode). "
             f"Every reason is in {result.reject_file}"

@@ -38,7 +38,7 @@ class FeedSchema(Schema):
         return [field.data_key or name for name, field in cls.feed_fields().items()]
 
 
-class _Doubtful(Exception):
+class _DoubtfulError(Exception):
     """The fast path cannot vouch for the row; marshmallow decides."""
 
 
@@ -58,7 +58,7 @@ class RowLoader:
         """Return the converted row or raise ``ValidationError`` with every problem."""
         try:
             return self._fast(raw)
-        except (_Doubtful, ValueError, ValidationError):
+        except (_DoubtfulError, ValueError, ValidationError):
             return self.schema.load(raw)
 
     def _fast(self, raw: dict[str, str]) -> dict[str, Any]:
@@ -67,7 +67,7 @@ class RowLoader:
             text = raw.get(column)
             if text is None:
                 if required:
-                    raise _Doubtful
+                    raise _DoubtfulError
                 row[name] = default
             else:
                 row[name] = field.parse(text)
