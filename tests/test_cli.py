@@ -50,6 +50,9 @@ def test_import_exit_codes_and_messages(app: Flask, engine: Engine, tmp_path: Pa
 
 def test_demo_data_writes_feed_files(app: Flask, tmp_path: Path) -> None:
     result = app.test_cli_runner().invoke(
-        args=["demo-data", "-n", "200", "--seed", "3", "--out", str(tmp_path)])
+        args=["demo-data", "-n", "200", "--seed", "3", "--as-of", "2026-03-15",
+              "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "subscribers.csv").read_text(encoding="utf-8").count("\n") == 201
+    assert (tmp_path / "revenue_2026-02.csv").exists()
+    assert not (tmp_path / "revenue_2026-03.csv").exists()

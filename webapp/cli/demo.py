@@ -2,7 +2,7 @@
 
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -37,12 +37,12 @@ def _generate(out: Path, subscribers: int, seed: int, as_of: date) -> list[tuple
 @_as_of
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
               help="Folder to write the feed files into.")
-def demo_data_command(subscribers: int, seed: int, as_of: date | None, out: Path) -> None:
+def demo_data_command(subscribers: int, seed: int, as_of: datetime | None, out: Path) -> None:
     """Write the demo province as feed files.
 
     The files depend only on the seed and the as-of date.
     """
-    files = _generate(out, subscribers, seed, (as_of or date.today()))
+    files = _generate(out, subscribers, seed, as_of.date() if as_of else date.today())
     for feed, path in files:
         click.echo(f"{feed:<16} {path}")
 
@@ -52,7 +52,7 @@ def demo_data_command(subscribers: int, seed: int, as_of: date | None, out: Path
 @_seed
 @_as_of
 @with_appcontext
-def demo_command(subscribers: int, seed: int, as_of: date | None) -> None:
+def demo_command(subscribers: int, seed: int, as_of: datetime | None) -> None:
     """Create the database and import the demo province."""
     day = as_of.date() if as_of else date.today()
     flask_migrate.upgrade()

@@ -1,0 +1,169 @@
+"""Feed import throughput and memory, against PostgreSQL's plain COPY of the same files.
+
+Generates the demo province (cached under bench/.data), then for each database:
+imports the reference feeds, the subscribers feed (first import, then the same file again)
+and the latest month of revenue, each in a fresh ``custclass import`` process whose peak
+resident memory is sampled. A tenth of the subscribers file is imported into a separate
+database as well, to show that peak memory does not grow with the file.
+
+    scripts/with-postgres.sh .venv/bin/python bench/import.py --subscribers 1000000
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psutil
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+CUSTCLASS = str(Path(sys.executable).with_name("custclass"))
+AS_OF = date(2026, 11, 23)
+
+
+@dataclass
+class Run:
+    rows: int
+    seconds: float
+    peak_rss: int
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds
+
+
+def generate(subscribers: int) -> Path:
+    out = ROOT / "bench" / ".data" / f"demo-{subscribers}"
+    complete = out / ".complete"
+    if not complete.exists():
+        print(f"generating {subscribers:,} subscribers into {out} ...", flush=True)
+        subprocess.run([CUSTCLASS, "demo-data", "-n", str(subscribers), "--out", str(out),
+                        "--as-of", AS_OF.isoformat()], check=True, stdout=subprocess.DEVNULL)
+        complete.touch()
+    return out
+
+
+def custclass_import(url: str, feed: str, path: Path) -> Run:
+    env = {**os.environ, "DATABASE_URL": url}
+    started = time.perf_counter()
+    with subprocess.Popen([CUSTCLASS, "import", feed, str(path)], env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        watched, peak = psutil.Process(process.pid), 0
+        while process.poll() is None:
+            try:
+                peak = max(peak, watched.memory_info().rss)
+            except psutil.NoSuchProcess:
+                break
+            time.sleep(0.02)
+        stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"import {feed} failed:\n{stdout}\n{stderr}")
+    rows = int(re.search(r"read ([\d,]+)", stdout).group(1).replace(",", ""))  # type: ignore[union-attr]
+    return Run(rows, seconds, peak)
+
+
+def fresh_database(kind: str, name: str) -> str:
+    if kind == "sqlite":
+        path = ROOT / "bench" / ".data" / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        admin_url = os.environ["TEST_DATABASE_URL"]
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    subprocess.run([CUSTCLASS, "db", "upgrade"], env={**os.environ, "DATABASE_URL": url},
+                   check=True, capture_output=True)
+    return url
+
+
+def plain_copy(path: Path) -> Run:
+    """PostgreSQL's COPY of the CSV into a bare table of text columns: the practical limit."""
+    engine = create_engine(os.environ["TEST_DATABASE_URL"])
+    with path.open(encoding="utf-8") as handle:
+        columns = handle.readline().strip().split(",")
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bare_copy"))
+        conn.execute(text(f"CREATE TABLE bare_copy ({', '.join(f'{c} text' for c in columns)})"))
+        cursor = conn.connection.cursor()
+        started = time.perf_counter()
+        with path.open(encoding="utf-8") as handle:
+            cursor.copy_expert("COPY bare_copy FROM STDIN WITH (FORMAT csv, HEADER)", handle)
+        seconds = time.perf_counter() - started
+        rows = cursor.rowcount
+        conn.execute(text("DROP TABLE bare_copy"))
+    engine.dispose()
+    return Run(rows, seconds, 0)
+
+
+def head(path: Path, fraction: int) -> Path:
+    lines = sum(1 for _ in path.open(encoding="utf-8"))
+    out = path.with_name(f"{path.stem}.1of{fraction}.csv")
+    with path.open(encoding="utf-8") as source, out.open("w", encoding="utf-8") as target:
+        for number, line in enumerate(source):
+            if number > lines // fraction:
+                break
+            target.write(line)
+    return out
+
+
+def line(label: str, run: Run, baseline: Run | None = None) -> str:
+    text_ = (f"  {label:<34} {run.rows:>10,} rows {run.seconds:>7.1f} s "
+             f"{run.rate:>10,.0f} rows/s")
+    if run.peak_rss:
+        text_ += f"  peak {run.peak_rss / 2**20:>5.0f} MiB"
+    if baseline:
+        text_ += f"  = {run.rate / baseline.rate:.1%} of COPY"
+    return text_
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=1_000_000)
+    parser.add_argument("--databases", default="postgresql,sqlite")
+    args = parser.parse_args()
+    data = generate(args.subscribers)
+    subscribers = data / "subscribers.csv"
+    revenue = sorted(data.glob("revenue_*.csv"))[-1]
+    baselines = {}
+    if "postgresql" in args.databases:
+        baselines = {"subscribers": plain_copy(subscribers), "revenue": plain_copy(revenue)}
+        print("PostgreSQL COPY into a bare table (the practical limit):")
+        for feed, run in baselines.items():
+            print(line(feed, run))
+    for kind in args.databases.split(","):
+        print(f"\n{kind}:")
+        url = fresh_database(kind, f"bench_import_{kind}")
+        for feed, name in [("org-units", "org_units.csv"), ("billing-areas", "billing_areas.csv"),
+                           ("junction-boxes", "junction_boxes.csv"),
+                           ("number-segments", "number_segments.csv")]:
+            custclass_import(url, feed, data / name)
+        first = custclass_import(url, "subscribers", subscribers)
+        print(line("subscribers, first import", first, baselines.get("subscribers")))
+        again = custclass_import(url, "subscribers", subscribers)
+        print(line("subscribers, same file again", again, baselines.get("subscribers")))
+        month = custclass_import(url, "revenue", revenue)
+        print(line(f"revenue {revenue.stem[8:]}, first import", month, baselines.get("revenue")))
+        small_url = fresh_database(kind, f"bench_import_{kind}_small")
+        for feed, name in [("org-units", "org_units.csv"), ("billing-areas", "billing_areas.csv")]:
+            custclass_import(small_url, feed, data / name)
+        small = custclass_import(small_url, "subscribers", head(subscribers, 10))
+        print(line("subscribers, a tenth of the file", small))
+        print(f"  peak memory, full file / tenth: {first.peak_rss / small.peak_rss:.2f}x "
+              f"for {first.rows / small.rows:.1f}x the rows")
+
+
+if __name__ == "__main__":
+    main()
