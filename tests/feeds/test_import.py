@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from tests.feeds.helpers import (
+    REVENUE_HEADER_VALUES,
     SUBSCRIBERS,
     load,
     load_reference,
@@ -18,6 +19,7 @@ from webapp.models import (
     JunctionBox,
     NumberSegment,
     OrgUnit,
+    PendingChange,
     Subscriber,
     SubscriberMonth,
 )
@@ -30,6 +32,22 @@ def _all(engine: Engine, query):  # type: ignore[no-untyped-def]
 
 def _subscribers(engine: Engine) -> dict[str, object]:
     return {row.service_number: row for row in _all(engine, select(Subscriber.__table__))}
+
+
+def _queued(engine: Engine) -> set[str]:
+    """Service numbers and contract numbers waiting for re-evaluation."""
+    queue = PendingChange.__table__
+    subscribers = select(Subscriber.service_number).join(
+        queue, (queue.c.subject == "subscriber") & (queue.c.subject_id == Subscriber.id))
+    customers = select(Customer.contract_number).join(
+        queue, (queue.c.subject == "customer") & (queue.c.subject_id == Customer.id))
+    return {row[0] for row in _all(engine, subscribers.union_all(customers))}
+
+
+def _consume_queue(engine: Engine) -> None:
+    """What the scheduler does once it has evaluated everything queued."""
+    with engine.begin() as conn:
+        conn.execute(PendingChange.__table__.delete())
 
 
 def test_reference_feeds_build_the_tree_and_unassigned_communities(
@@ -77,6 +95,7 @@ def test_subscribers_join_customers_by_contract_number(engine: Engine, tmp_path:
     assert subscribers["77100000002"].prepaid is True
     assert subscribers["77100000001"].agreement_end_date == date(2027, 1, 31)
     assert subscribers["77100000002"].status == "suspended_keep_number"
+    assert _queued(engine) == {"77100000001", "77100000002", "77105000001", "HT001", "HT002"}
 
     # A later file with a known contract joins the existing customer.
     more = [["77100000003", "张三", "", "active", "HT001", "NN01", "2024-01-01", "", "0", "", ""]]
@@ -90,26 +109,25 @@ def test_reimporting_the_same_file_changes_nothing(engine: Engine, tmp_path: Pat
     load(engine, tmp_path, "subscribers", SUBSCRIBERS)
     before = _all(engine, select(Subscriber.__table__).order_by(Subscriber.id))
     customers_before = _all(engine, select(Customer.__table__).order_by(Customer.id))
+    _consume_queue(engine)
     again = load(engine, tmp_path, "subscribers", SUBSCRIBERS)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
     assert _all(engine, select(Subscriber.__table__).order_by(Subscriber.id)) == before
     assert _all(engine, select(Customer.__table__).order_by(Customer.id)) == customers_before
+    assert _queued(engine) == set()
 
 
 def test_only_really_changed_rows_are_marked(engine: Engine, tmp_path: Path) -> None:
     load_reference(engine, tmp_path)
     load(engine, tmp_path, "subscribers", SUBSCRIBERS)
-    before = _subscribers(engine)
+    _consume_queue(engine)
     changed = [list(row) for row in SUBSCRIBERS]
     changed[1][3] = "disconnected"
     changed[2][9] = ""  # no change: balance was empty already
     result = load(engine, tmp_path, "subscribers", changed)
     assert (result.updated, result.unchanged) == (1, 2)
-    after = _subscribers(engine)
-    assert after["77100000002"].status == "disconnected"
-    assert after["77100000002"].facts_changed_at > before["77100000002"].facts_changed_at
-    for number in ("77100000001", "77105000001"):
-        assert after[number].facts_changed_at == before[number].facts_changed_at
+    assert _subscribers(engine)["77100000002"].status == "disconnected"
+    assert _queued(engine) == {"77100000002"}
 
 
 def test_moving_a_line_to_another_contract_marks_both_customers(
@@ -117,20 +135,19 @@ def test_moving_a_line_to_another_contract_marks_both_customers(
 ) -> None:
     load_reference(engine, tmp_path)
     load(engine, tmp_path, "subscribers", SUBSCRIBERS)
-    before = {row.contract_number: row for row in _all(engine, select(Customer.__table__))}
+    _consume_queue(engine)
     moved = [list(row) for row in SUBSCRIBERS]
     moved[1][4] = "HT002"
     assert load(engine, tmp_path, "subscribers", moved).updated == 1
-    after = {row.contract_number: row for row in _all(engine, select(Customer.__table__))}
-    for contract in ("HT001", "HT002"):
-        assert after[contract].facts_changed_at > before[contract].facts_changed_at
-    assert _subscribers(engine)["77100000002"].customer_id == after["HT002"].id
+    assert _queued(engine) == {"77100000002", "HT001", "HT002"}
+    customers = {row.contract_number: row.id for row in _all(engine, select(Customer.__table__))}
+    assert _subscribers(engine)["77100000002"].customer_id == customers["HT002"]
 
 
 def test_arrears_line_plant_revenue_and_customer_feeds(engine: Engine, tmp_path: Path) -> None:
     load_reference(engine, tmp_path)
     load(engine, tmp_path, "subscribers", SUBSCRIBERS)
-    base = _subscribers(engine)
+    _consume_queue(engine)
 
     assert load(engine, tmp_path, "arrears", [["77100000001", "120.30", "45"]]).updated == 1
     assert load(engine, tmp_path, "line-plant", [["77100000001", "JB-1"],
@@ -142,23 +159,28 @@ def test_arrears_line_plant_revenue_and_customer_feeds(engine: Engine, tmp_path:
     subscribers = _subscribers(engine)
     first = subscribers["77100000001"]
     assert (first.arrears_cents, first.arrears_days, first.junction_box_code) == (12030, 45, "JB-1")
-    assert subscribers["77105000001"].facts_changed_at > base["77105000001"].facts_changed_at
+    assert _queued(engine) == {"77100000001", "77100000002", "77105000001"}
     months = _all(engine, select(SubscriberMonth.__table__).order_by(SubscriberMonth.month))
     assert [row.month for row in months].count(date(2026, 10, 1)) == 2
     assert months[0].local_revenue_cents == 1250 and months[0].data_mb == 2000
 
-    # Same revenue again: nothing changes, nobody is marked.
-    marked = _subscribers(engine)
+    # Same revenue again: nothing changes, nobody is queued; a corrected figure is.
+    _consume_queue(engine)
     again = load(engine, tmp_path, "revenue", [revenue_row("77105000001", "2026-10")])
     assert (again.updated, again.unchanged) == (0, 1)
-    assert _subscribers(engine)["77105000001"].facts_changed_at == \
-        marked["77105000001"].facts_changed_at
+    assert _queued(engine) == set()
+    corrected = ["99.00", *REVENUE_HEADER_VALUES[1:]]
+    assert load(engine, tmp_path, "revenue",
+                [revenue_row("77105000001", "2026-10", corrected)]).updated == 1
+    assert _queued(engine) == {"77105000001"}
+    _consume_queue(engine)
 
     assert load(engine, tmp_path, "vip-cards", [["HT001", "金卡"]]).updated == 1
     assert load(engine, tmp_path, "key-accounts", [["HT002", "KA0001", "李经理"]]).updated == 1
     customers = {row.contract_number: row for row in _all(engine, select(Customer.__table__))}
     assert customers["HT001"].vip_card == "gold"
     assert customers["HT002"].key_account_code == "KA0001"
+    assert _queued(engine) == {"HT001", "HT002"}
 
 
 def test_key_account_list_is_a_snapshot(engine: Engine, tmp_path: Path) -> None:
@@ -174,8 +196,10 @@ def test_key_account_list_is_a_snapshot(engine: Engine, tmp_path: Path) -> None:
         engine, select(Customer.__table__).where(Customer.key_account_code.is_not(None)))}
     assert listed == {"HT001", "HT002"}
 
+    _consume_queue(engine)
     full = load(engine, tmp_path, "key-accounts", [["HT002", "KA2", ""]])
     assert "removed from the key-account list: 1" in full.notes
+    assert _queued(engine) == {"HT001"}
     listed = {row.contract_number for row in _all(
         engine, select(Customer.__table__).where(Customer.key_account_code.is_not(None)))}
     assert listed == {"HT002"}

@@ -96,6 +96,7 @@ FEEDS: dict[str, Feed] = {
             lookups=(_AREA, Lookup("contract_number", _customer, "customer",
                                    target="customer_id", match="contract_number",
                                    check=False)),
+            subject="subscriber",
             before_merge=hooks.attach_customers,
         ),
         Feed(
@@ -108,6 +109,7 @@ FEEDS: dict[str, Feed] = {
             values=("arrears_cents", "arrears_days"),
             lookups=(_KNOWN_SUBSCRIBER,),
             inserts=False,
+            subject="subscriber",
         ),
         Feed(
             name="line-plant",
@@ -120,6 +122,7 @@ FEEDS: dict[str, Feed] = {
             lookups=(_KNOWN_SUBSCRIBER,
                      Lookup("junction_box_code", JunctionBox.__table__, "junction box")),
             inserts=False,
+            subject="subscriber",
         ),
         Feed(
             name="revenue",
@@ -135,7 +138,8 @@ FEEDS: dict[str, Feed] = {
             lookups=(Lookup("service_number", _subscriber, "service number",
                             target="subscriber_id", match="service_number",
                             hint=" (import it with the subscribers feed first)"),),
-            marks=(_subscriber, "subscriber_id"),
+            subject="subscriber",
+            subject_column="subscriber_id",
         ),
         Feed(
             name="key-accounts",
@@ -147,6 +151,7 @@ FEEDS: dict[str, Feed] = {
             values=("key_account_code", "account_manager"),
             lookups=(_KNOWN_CONTRACT,),
             inserts=False,
+            subject="customer",
             after_merge=hooks.delist_absent_key_accounts,
         ),
         Feed(
@@ -159,6 +164,7 @@ FEEDS: dict[str, Feed] = {
             values=("vip_card",),
             lookups=(_KNOWN_CONTRACT,),
             inserts=False,
+            subject="customer",
         ),
     )
 }

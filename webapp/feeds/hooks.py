@@ -21,6 +21,7 @@ from engine.domain import CHANNEL_KINDS, PARENT_KIND, Channel, OrgKind
 from webapp.feeds.spec import MergeContext
 from webapp.feeds.staging import Staging
 from webapp.models import BillingArea, Customer, NumberSegment, OrgUnit, Subscriber
+from webapp.models.changes import mark_changed
 
 CHANNEL_NAMES_ZH = {
     Channel.PUBLIC: "公众客户",
@@ -36,41 +37,35 @@ CHANNEL_NAMES_ZH = {
 def attach_customers(ctx: MergeContext) -> None:
     """Flow 1: a known contract number joins its customer, an unknown one creates one.
 
-    Customers that gain or lose a subscriber are marked for re-evaluation.
+    Customers that gain or lose a subscriber (new ones included) are queued for
+    re-evaluation.
     """
-    conn, stage, now = ctx.conn, ctx.staging.table, _now(ctx)
+    conn, stage, now = ctx.conn, ctx.staging.table, ctx.now
     customer, subscriber = Customer.__table__, Subscriber.__table__
-    movers = select(subscriber.c.customer_id).join(
+    leaving = select(subscriber.c.customer_id).join(
         stage, stage.c.service_number == subscriber.c.service_number
     ).where(subscriber.c.contract_number != stage.c.contract_number)
-    conn.execute(update(customer).where(customer.c.id.in_(movers)).values(facts_changed_at=now))
-    joined = select(stage.c.contract_number).where(
+    mark_changed(conn, "customer", leaving, now)
+    new_customers = (
+        select(literal("C") + stage.c.contract_number, stage.c.contract_number,
+               func.min(stage.c.name), literal(now, DateTime(timezone=True)))
+        .where(~exists().where(customer.c.contract_number == stage.c.contract_number))
+        .group_by(stage.c.contract_number)
+    )
+    created = conn.execute(
+        insert(customer).from_select(["code", "contract_number", "name", "created_at"],
+                                     new_customers)
+    ).rowcount
+    if created:
+        ctx.notes.append(f"new customers: {created:,}")
+    arriving = select(stage.c.contract_number).where(
         ~exists().where(
             subscriber.c.service_number == stage.c.service_number,
             subscriber.c.contract_number == stage.c.contract_number,
         )
     )
-    conn.execute(
-        update(customer).where(customer.c.contract_number.in_(joined)).values(facts_changed_at=now)
-    )
-    new_customers = (
-        select(
-            literal("C") + stage.c.contract_number,
-            stage.c.contract_number,
-            func.min(stage.c.name),
-            now,
-            now,
-        )
-        .where(~exists().where(customer.c.contract_number == stage.c.contract_number))
-        .group_by(stage.c.contract_number)
-    )
-    created = conn.execute(
-        insert(customer).from_select(
-            ["code", "contract_number", "name", "created_at", "facts_changed_at"], new_customers
-        )
-    ).rowcount
-    if created:
-        ctx.notes.append(f"new customers: {created:,}")
+    mark_changed(conn, "customer",
+                 select(customer.c.id).where(customer.c.contract_number.in_(arriving)), now)
 
 
 # --- billing areas -----------------------------------------------------------------
@@ -114,13 +109,13 @@ def delist_absent_key_accounts(ctx: MergeContext) -> None:
         )
         return
     customer, stage = Customer.__table__, ctx.staging.table
+    absent = and_(
+        customer.c.key_account_code.is_not(None),
+        ~exists().where(stage.c.contract_number == customer.c.contract_number),
+    )
+    mark_changed(ctx.conn, "customer", select(customer.c.id).where(absent), ctx.now)
     removed = ctx.conn.execute(
-        update(customer)
-        .where(
-            customer.c.key_account_code.is_not(None),
-            ~exists().where(stage.c.contract_number == customer.c.contract_number),
-        )
-        .values(key_account_code=None, account_manager=None, facts_changed_at=_now(ctx))
+        update(customer).where(absent).values(key_account_code=None, account_manager=None)
     ).rowcount
     if removed:
         ctx.notes.append(f"removed from the key-account list: {removed:,}")
@@ -250,7 +245,4 @@ def attach_new_parents(ctx: MergeContext) -> None:
         .values(parent_id=parent_id)
     )
 
-
-def _now(ctx: MergeContext) -> Any:
-    return literal(ctx.now, DateTime(timezone=True))
 

@@ -7,7 +7,6 @@ database is as it was before the import started.
 from typing import Any
 
 from sqlalchemy import (
-    DateTime,
     Select,
     String,
     and_,
@@ -24,6 +23,7 @@ from sqlalchemy import (
 
 from webapp.feeds.spec import Feed, Lookup, MergeContext
 from webapp.feeds.staging import Staging
+from webapp.models.changes import mark_changed
 
 
 def reject_duplicates(feed: Feed, staging: Staging) -> None:
@@ -76,42 +76,41 @@ def drop_rejected(staging: Staging) -> int:
 
 
 def merge(feed: Feed, ctx: MergeContext) -> tuple[int, int]:
-    """Write the staged rows into the feed's table; return (inserted, updated)."""
+    """Write the staged rows into the feed's table; return (inserted, updated).
+
+    Rows that really change are queued for re-evaluation; identical rows are not touched.
+    """
     conn, target = ctx.conn, feed.table
     source = _source(feed, ctx.staging).subquery("source")
     matches = and_(*(target.c[name] == source.c[name] for name in feed.match))
     differs = or_(*(target.c[name].is_distinct_from(source.c[name]) for name in feed.values))
-    stamped = "facts_changed_at" in target.c
-    now = literal(ctx.now, DateTime(timezone=True))
 
-    if feed.marks is not None:
-        marked_table, id_column = feed.marks
-        changed_ids = select(source.c[id_column]).where(
-            ~exists().where(matches, ~differs)
-        )
-        conn.execute(
-            update(marked_table)
-            .where(marked_table.c.id.in_(changed_ids))
-            .values(facts_changed_at=now)
-        )
+    if feed.subject is None:
+        pass
+    elif feed.subject_column is None:
+        mark_changed(conn, feed.subject, select(target.c.id).where(matches, differs), ctx.now)
+    else:
+        new_or_different = ~exists().where(matches, ~differs)
+        mark_changed(conn, feed.subject,
+                     select(source.c[feed.subject_column]).where(new_or_different), ctx.now)
 
-    assignments: dict[str, Any] = {name: source.c[name] for name in feed.values}
-    if stamped:
-        assignments["facts_changed_at"] = now
     # Update before inserting: the planner's statistics then describe the rows it touches.
     updated = conn.execute(
-        update(target).where(matches, differs).values(assignments)
+        update(target).where(matches, differs).values(
+            {name: source.c[name] for name in feed.values}
+        )
     ).rowcount
     inserted = 0
     if feed.inserts:
+        last_id = conn.scalar(select(func.max(target.c.id))) if "id" in target.c else None
         columns = list(dict.fromkeys([*feed.match, *feed.values]))
-        chosen: list[Any] = [source.c[name] for name in columns]
-        if stamped:
-            columns.append("facts_changed_at")
-            chosen.append(now)
-        new_rows = select(*chosen).where(~exists().where(matches))
+        new_rows = select(*(source.c[name] for name in columns)).where(~exists().where(matches))
         inserted = conn.execute(insert(target).from_select(columns, new_rows)).rowcount
-
+        if inserted and feed.subject is not None and feed.subject_column is None:
+            # Ids come from a sequence: the rows matching the file above the old maximum
+            # are the ones just inserted (the unique key rules out anyone else's).
+            fresh = select(target.c.id).where(matches, target.c.id > (last_id or 0))
+            mark_changed(conn, feed.subject, fresh, ctx.now)
     if inserted and conn.dialect.name == "postgresql":
         # Fresh statistics, or the next statement on this table plans for an empty one.
         conn.exec_driver_sql(f"ANALYZE {target.name}")

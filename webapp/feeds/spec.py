@@ -62,9 +62,10 @@ class Feed:
     lookups: tuple[Lookup, ...] = ()
     #: False: rows must update an existing row (an unknown key rejects the line).
     inserts: bool = True
-    #: Where a change is marked for re-evaluation when ``table`` has no
-    #: ``facts_changed_at`` of its own: that table, and the source column with its id.
-    marks: tuple[Table, str] | None = None
+    #: What a changed row queues for re-evaluation: ``subscriber`` or ``customer``.
+    subject: str | None = None
+    #: Source column holding the subject's id; None when ``table`` is the subject's own.
+    subject_column: str | None = None
     checks: tuple[Check, ...] = ()
     before_merge: Hook | None = None
     after_merge: Hook | None = None

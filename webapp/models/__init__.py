@@ -2,6 +2,7 @@
 
 from webapp.models.alerts import Alert
 from webapp.models.audit import AdjustmentLogEntry
+from webapp.models.changes import PendingChange
 from webapp.models.customers import (
     Customer,
     CustomerDecision,
@@ -27,6 +28,7 @@ __all__ = [
     "JunctionBox",
     "NumberSegment",
     "OrgUnit",
+    "PendingChange",
     "StaffUser",
     "Subscriber",
     "SubscriberDecision",

@@ -41,8 +41,6 @@ class Customer(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
-    #: Last time a customer-level fact changed (key-account list, VIP card, membership).
-    facts_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

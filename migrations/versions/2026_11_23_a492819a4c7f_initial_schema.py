@@ -1,15 +1,16 @@
-"""initial schema
+"""Initial schema: the domain model of the spec.
 
-Revision ID: 8b28d2a8ae1f
+Revision ID: a492819a4c7f
 Revises: 
-Create Date: 2026-11-23 09:13:00.535454
+Create Date: 2026-11-23 09:50:20.260663
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
-revision = '8b28d2a8ae1f'
+revision = 'a492819a4c7f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -25,7 +26,6 @@ def upgrade():
     sa.Column('account_manager', sa.String(length=100), nullable=True),
     sa.Column('vip_card', sa.Enum('none', 'silver', 'gold', 'diamond', name='vip_card', native_enum=False, create_constraint=True), server_default='none', nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
-    sa.Column('facts_changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('evaluated_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customer')),
     sa.UniqueConstraint('code', name=op.f('uq_customer_code')),
@@ -33,7 +33,6 @@ def upgrade():
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_customer_facts_changed_at'), ['facts_changed_at'], unique=False)
 
     op.create_table('group_type',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -81,6 +80,15 @@ def upgrade():
     with op.batch_alter_table('org_unit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_org_unit_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index('uq_org_unit_unassigned_area_channel', ['unassigned_billing_area_id', 'channel'], unique=True)
+
+    op.create_table('pending_change',
+    sa.Column('subject', sa.String(length=16), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('subject', 'subject_id', name=op.f('pk_pending_change'))
+    )
+    with op.batch_alter_table('pending_change', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pending_change_changed_at'), ['changed_at'], unique=False)
 
     op.create_table('billing_area',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -209,7 +217,6 @@ def upgrade():
     sa.Column('agreement_end_date', sa.Date(), nullable=True),
     sa.Column('arrears_cents', sa.BigInteger(), server_default='0', nullable=False),
     sa.Column('arrears_days', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('facts_changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('evaluated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.ForeignKeyConstraint(['billing_area_id'], ['billing_area.id'], name=op.f('fk_subscriber_billing_area_id_billing_area')),
@@ -221,7 +228,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_subscriber_billing_area_id'), ['billing_area_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_subscriber_contract_number'), ['contract_number'], unique=False)
         batch_op.create_index(batch_op.f('ix_subscriber_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_subscriber_facts_changed_at'), ['facts_changed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_subscriber_junction_box_code'), ['junction_box_code'], unique=False)
 
     op.create_table('adjustment_log',
@@ -349,7 +355,6 @@ def downgrade():
     op.drop_table('adjustment_log')
     with op.batch_alter_table('subscriber', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_subscriber_junction_box_code'))
-        batch_op.drop_index(batch_op.f('ix_subscriber_facts_changed_at'))
         batch_op.drop_index(batch_op.f('ix_subscriber_customer_id'))
         batch_op.drop_index(batch_op.f('ix_subscriber_contract_number'))
         batch_op.drop_index(batch_op.f('ix_subscriber_billing_area_id'))
@@ -389,6 +394,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_billing_area_city_id'))
 
     op.drop_table('billing_area')
+    with op.batch_alter_table('pending_change', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pending_change_changed_at'))
+
+    op.drop_table('pending_change')
     with op.batch_alter_table('org_unit', schema=None) as batch_op:
         batch_op.drop_index('uq_org_unit_unassigned_area_channel')
         batch_op.drop_index(batch_op.f('ix_org_unit_parent_id'))
@@ -401,7 +410,6 @@ def downgrade():
     op.drop_table('import_run')
     op.drop_table('group_type')
     with op.batch_alter_table('customer', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_customer_facts_changed_at'))
         batch_op.drop_index(batch_op.f('ix_customer_created_at'))
 
     op.drop_table('customer')

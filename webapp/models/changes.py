@@ -1,0 +1,42 @@
+"""The re-evaluation queue: subscribers and customers whose rule-visible facts changed.
+
+Imports add rows; the scheduler's incremental run reads them (its cost follows the number
+of changes, not the population) and deletes those it evaluated. A narrow table of its own
+is far cheaper to write than a timestamp on the wide, heavily indexed subscriber rows.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, DateTime, Integer, Select, String, literal, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.database import db
+
+
+class PendingChange(db.Model):
+    """One subject waiting for re-evaluation since ``changed_at`` (its latest change)."""
+
+    __tablename__ = "pending_change"
+
+    #: ``subscriber`` or ``customer``.
+    subject: Mapped[str] = mapped_column(String(16), primary_key=True)
+    #: Id of the subscriber or customer. No foreign key: the queue is transient, and a
+    #: key check per queued row would cost as much as the queueing itself.
+    subject_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+def mark_changed(conn: Connection, subject: str, ids: Select[Any], now: datetime) -> None:
+    """Queue the ``subject`` rows whose ids ``ids`` selects, as changed at ``now``."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    table = PendingChange.__table__
+    # DISTINCT: one upsert may not touch a row twice. "WHERE" keeps SQLite from reading
+    # ON CONFLICT as the ON of a join.
+    rows = ids.where(true()).distinct().add_columns(literal(subject), literal(now, DateTime(timezone=True)))
+    statement = dialect.insert(table).from_select(["subject_id", "subject", "changed_at"], rows)
+    conn.execute(statement.on_conflict_do_update(
+        index_elements=["subject", "subject_id"],
+        set_={"changed_at": statement.excluded.changed_at},
+    ))
