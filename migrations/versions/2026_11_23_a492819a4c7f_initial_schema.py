@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-23 09:50:20.260663
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a492819a4c7f'

@@ -6,6 +6,7 @@ that cannot be read as a whole (wrong encoding, no header) stores nothing in eit
 """
 
 import hashlib
+import operator
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -121,7 +122,7 @@ def _stage_file(feed: Feed, handle: BinaryIO, codec: str, staging: Staging,
     records = read_records(handle, codec)
     header = read_header(records, feed.schema.columns(), _required_columns(feed))
     loader = RowLoader(feed.schema)
-    names = list(feed.schema.feed_fields())
+    values = operator.itemgetter(*feed.schema.feed_fields())
     width = len(header)
     rows: list[tuple[Any, ...]] = []
     errors: list[tuple[int, str | None, str]] = []
@@ -132,7 +133,7 @@ def _stage_file(feed: Feed, handle: BinaryIO, codec: str, staging: Staging,
             result.rows_read += 1
             row = _load_record(record, header, width, loader, errors)
             if row is not None:
-                rows.append((record.line, *(row[name] for name in names)))
+                rows.append((record.line, *values(row)))
             if len(rows) >= chunk_rows or len(errors) >= chunk_rows:
                 _flush(staging, rows, errors)
                 bar.update(handle.tell() - bar.n)
@@ -150,11 +151,8 @@ def _load_record(record: Record, header: list[str], width: int, loader: RowLoade
         errors.append((record.line, None,
                        f"has {len(record.cells)} columns; the header has {width}"))
         return None
-    raw = {}
-    for column, cell in zip(header, record.cells, strict=True):
-        text = cell.strip()
-        if text:
-            raw[column] = text
+    raw = {column: text for column, cell in zip(header, record.cells, strict=True)
+           if (text := cell.strip())}
     try:
         return loader.load(raw)
     except ValidationError as exc:

@@ -48,7 +48,7 @@ class RowLoader:
     def __init__(self, schema_cls: type[FeedSchema]) -> None:
         self.schema = schema_cls()
         self.plan = [
-            (field.data_key or name, name, field, field.required, field.load_default)
+            (field.data_key or name, name, field.parse, field.required, field.load_default)
             for name, field in schema_cls.feed_fields().items()
         ]
         if len(self.plan) != len(self.schema.load_fields):
@@ -63,13 +63,13 @@ class RowLoader:
 
     def _fast(self, raw: dict[str, str]) -> dict[str, Any]:
         row: dict[str, Any] = {}
-        for column, name, field, required, default in self.plan:
+        for column, name, parse, required, default in self.plan:
             text = raw.get(column)
-            if text is None:
-                if required:
-                    raise _DoubtfulError
-                row[name] = default
+            if text is not None:
+                row[name] = parse(text)
+            elif required:
+                raise _DoubtfulError
             else:
-                row[name] = field.parse(text)
+                row[name] = default
         self.schema.check_row(row)
         return row

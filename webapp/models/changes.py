@@ -34,7 +34,8 @@ def mark_changed(conn: Connection, subject: str, ids: Select[Any], now: datetime
     table = PendingChange.__table__
     # DISTINCT: one upsert may not touch a row twice. "WHERE" keeps SQLite from reading
     # ON CONFLICT as the ON of a join.
-    rows = ids.where(true()).distinct().add_columns(literal(subject), literal(now, DateTime(timezone=True)))
+    stamp = literal(now, DateTime(timezone=True))
+    rows = ids.where(true()).distinct().add_columns(literal(subject), stamp)
     statement = dialect.insert(table).from_select(["subject_id", "subject", "changed_at"], rows)
     conn.execute(statement.on_conflict_do_update(
         index_elements=["subject", "subject_id"],
