@@ -37,8 +37,8 @@ CHANNEL_NAMES_ZH = {
 def attach_customers(ctx: MergeContext) -> None:
     """Flow 1: a known contract number joins its customer, an unknown one creates one.
 
-    Customers that gain or lose a subscriber (new ones included) are queued for
-    re-evaluation.
+    A customer losing a line is queued for re-evaluation; one gaining a line is covered by
+    that line, which the merge queues as new or changed.
     """
     conn, stage, now = ctx.conn, ctx.staging.table, ctx.now
     customer, subscriber = Customer.__table__, Subscriber.__table__
@@ -58,14 +58,6 @@ def attach_customers(ctx: MergeContext) -> None:
     ).rowcount
     if created:
         ctx.notes.append(f"new customers: {created:,}")
-    arriving = select(stage.c.contract_number).where(
-        ~exists().where(
-            subscriber.c.service_number == stage.c.service_number,
-            subscriber.c.contract_number == stage.c.contract_number,
-        )
-    )
-    mark_changed(conn, "customer",
-                 select(customer.c.id).where(customer.c.contract_number.in_(arriving)), now)
 
 
 # --- billing areas -----------------------------------------------------------------

@@ -110,10 +110,10 @@ def merge(feed: Feed, ctx: MergeContext) -> tuple[int, int]:
         new_rows = select(*(source.c[name] for name in columns)).where(~exists().where(matches))
         inserted = conn.execute(insert(target).from_select(columns, new_rows)).rowcount
         if inserted and feed.subject is not None and feed.subject_column is None:
-            # Ids come from a sequence: the rows matching the file above the old maximum
-            # are the ones just inserted (the unique key rules out anyone else's).
-            fresh = select(target.c.id).where(matches, target.c.id > (last_id or 0))
-            mark_changed(conn, feed.subject, fresh, ctx.now)
+            # Ids come from a sequence: rows above the old maximum are the ones just
+            # inserted (or another import's, which are new and need evaluation too).
+            fresh = select(target.c.id).where(target.c.id > (last_id or 0))
+            mark_changed(conn, feed.subject, fresh, ctx.now, distinct=False)
     if inserted and conn.dialect.name == "postgresql":
         # Fresh statistics, or the next statement on this table plans for an empty one.
         conn.exec_driver_sql(f"ANALYZE {target.name}")

@@ -1,5 +1,9 @@
 """The re-evaluation queue: subscribers and customers whose rule-visible facts changed.
 
+A queued subscriber stands for its customer too (the scheduler evaluates both), so a
+customer is queued on its own only for customer-level facts (key-account list, VIP card)
+or when it loses a line.
+
 Imports add rows; the scheduler's incremental run reads them (its cost follows the number
 of changes, not the population) and deletes those it evaluated. A narrow table of its own
 is far cheaper to write than a timestamp on the wide, heavily indexed subscriber rows.
@@ -28,14 +32,19 @@ class PendingChange(db.Model):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
-def mark_changed(conn: Connection, subject: str, ids: Select[Any], now: datetime) -> None:
-    """Queue the ``subject`` rows whose ids ``ids`` selects, as changed at ``now``."""
+def mark_changed(conn: Connection, subject: str, ids: Select[Any], now: datetime, *,
+                 distinct: bool = True) -> None:
+    """Queue the ``subject`` rows whose ids ``ids`` selects, as changed at ``now``.
+
+    Pass ``distinct=False`` when ``ids`` cannot repeat an id (it saves a sort).
+    """
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     table = PendingChange.__table__
-    # DISTINCT: one upsert may not touch a row twice. "WHERE" keeps SQLite from reading
-    # ON CONFLICT as the ON of a join.
-    stamp = literal(now, DateTime(timezone=True))
-    rows = ids.where(true()).distinct().add_columns(literal(subject), stamp)
+    # One upsert may not touch a row twice, hence DISTINCT. "WHERE" keeps SQLite from
+    # reading ON CONFLICT as the ON of a join.
+    rows = ids.where(true()).add_columns(literal(subject), literal(now, DateTime(timezone=True)))
+    if distinct:
+        rows = rows.distinct()
     statement = dialect.insert(table).from_select(["subject_id", "subject", "changed_at"], rows)
     conn.execute(statement.on_conflict_do_update(
         index_elements=["subject", "subject_id"],
