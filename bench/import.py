@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import psutil
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.support import run_measuring_memory  # noqa: E402
+
 CUSTCLASS = str(Path(sys.executable).with_name("custclass"))
 AS_OF = date(2026, 11, 23)
 
@@ -52,21 +54,10 @@ def generate(subscribers: int) -> Path:
 
 def custclass_import(url: str, feed: str, path: Path) -> Run:
     env = {**os.environ, "DATABASE_URL": url}
-    started = time.perf_counter()
-    with subprocess.Popen([CUSTCLASS, "import", feed, str(path)], env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
-        watched, peak = psutil.Process(process.pid), 0
-        while process.poll() is None:
-            try:
-                peak = max(peak, watched.memory_info().rss)
-            except psutil.NoSuchProcess:
-                break
-            time.sleep(0.02)
-        stdout, stderr = process.communicate()
-    seconds = time.perf_counter() - started
-    if process.returncode != 0:
-        raise SystemExit(f"import {feed} failed:\n{stdout}\n{stderr}")
-    rows = int(re.search(r"read ([\d,]+)", stdout).group(1).replace(",", ""))  # type: ignore[union-attr]
+    peak, seconds, outcome = run_measuring_memory([CUSTCLASS, "import", feed, str(path)], env)
+    if outcome.returncode != 0:
+        raise SystemExit(f"import {feed} failed:\n{outcome.stdout}\n{outcome.stderr}")
+    rows = int(re.search(r"read ([\d,]+)", outcome.stdout).group(1).replace(",", ""))  # type: ignore[union-attr]
     return Run(rows, seconds, peak)
 
 

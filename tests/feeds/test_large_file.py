@@ -1,16 +1,14 @@
 """A 200 MB feed file is streamed: peak memory stays far below the file's size."""
 
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-import psutil
 import pytest
 from sqlalchemy import Engine, func, select
 
 from tests.feeds.helpers import load_reference
+from tests.support import run_measuring_memory
 from webapp.feeds import FEEDS
 from webapp.models import Subscriber
 
@@ -31,23 +29,6 @@ def _write_big_file(path: Path) -> int:
     return rows
 
 
-def _peak_rss(command: list[str],
-              env: dict[str, str]) -> tuple[int, subprocess.CompletedProcess[str]]:
-    """Run ``command``, sampling its resident memory; return the peak and the outcome."""
-    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True) as process:
-        watched = psutil.Process(process.pid)
-        peak = 0
-        while process.poll() is None:
-            try:
-                peak = max(peak, watched.memory_info().rss)
-            except psutil.NoSuchProcess:
-                break
-            time.sleep(0.05)
-        stdout, stderr = process.communicate()
-    return peak, subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-
-
 @pytest.mark.slow
 def test_200_mb_file_does_not_load_into_memory(engine: Engine, tmp_path: Path) -> None:
     load_reference(engine, tmp_path)
@@ -56,7 +37,8 @@ def test_200_mb_file_does_not_load_into_memory(engine: Engine, tmp_path: Path) -
     assert path.stat().st_size >= FILE_BYTES
     env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False)}
     custclass = str(Path(sys.executable).with_name("custclass"))
-    peak, outcome = _peak_rss([custclass, "import", "subscribers", str(path)], env)
+    peak, _seconds, outcome = run_measuring_memory(
+        [custclass, "import", "subscribers", str(path)], env)
     assert outcome.returncode == 0, outcome.stderr
     assert f"inserted {rows:,}" in outcome.stdout
     with engine.connect() as conn:
