@@ -192,14 +192,15 @@ def test_key_account_list_is_a_snapshot(engine: Engine, tmp_path: Path) -> None:
     partial = load(engine, tmp_path, "key-accounts", [["HT002", "KA2", ""], ["HT999", "KA9", ""]],
                    mode="skip")
     assert partial.status == "partial"
-    assert any("NOT removed" in note for note in partial.notes)
+    assert any("key accounts absent from the file were NOT reset" in note
+               for note in partial.notes)
     listed = {row.contract_number for row in _all(
         engine, select(Customer.__table__).where(Customer.key_account_code.is_not(None)))}
     assert listed == {"HT001", "HT002"}
 
     _consume_queue(engine)
     full = load(engine, tmp_path, "key-accounts", [["HT002", "KA2", ""]])
-    assert "removed from the key-account list: 1" in full.notes
+    assert "key accounts absent from the file, reset: 1" in full.notes
     assert _queued(engine) == {"HT001"}
     listed = {row.contract_number for row in _all(
         engine, select(Customer.__table__).where(Customer.key_account_code.is_not(None)))}
@@ -225,3 +226,24 @@ def test_every_import_is_recorded(engine: Engine, tmp_path: Path) -> None:
     assert [run.feed for run in runs][-2:] == ["subscribers", "arrears"]
     assert runs[-1].status == "failed" and runs[-1].rejected == 1
     assert runs[-2].status == "ok" and runs[-2].inserted == 3 and len(runs[-2].file_sha256) == 64
+
+
+def test_arrears_file_is_the_list_of_current_debtors(engine: Engine, tmp_path: Path) -> None:
+    load_reference(engine, tmp_path)
+    load(engine, tmp_path, "subscribers", SUBSCRIBERS)
+    load(engine, tmp_path, "arrears", [["77100000001", "50.00", "10"],
+                                       ["77100000002", "20.00", "40"]])
+    _consume_queue(engine)
+
+    partial = load(engine, tmp_path, "arrears", [["77100000002", "20.00", "41"],
+                                                 ["77199999999", "1.00", "1"]], mode="skip")
+    assert partial.status == "partial"
+    assert _subscribers(engine)["77100000001"].arrears_cents == 5000
+    assert _queued(engine) == {"77100000002"}
+    _consume_queue(engine)
+
+    paid = load(engine, tmp_path, "arrears", [["77100000002", "20.00", "42"]])
+    assert "subscribers in arrears absent from the file, reset: 1" in paid.notes
+    first = _subscribers(engine)["77100000001"]
+    assert (first.arrears_cents, first.arrears_days) == (0, 0)
+    assert _queued(engine) == {"77100000001", "77100000002"}

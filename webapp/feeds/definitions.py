@@ -101,7 +101,7 @@ FEEDS: dict[str, Feed] = {
         ),
         Feed(
             name="arrears",
-            title="Arrears amount and days overdue per subscriber (daily).",
+            title="Current arrears: every subscriber in arrears (daily; others are cleared).",
             schema=schemas.ArrearsRow,
             table=_subscriber,
             key=("service_number",),
@@ -110,6 +110,10 @@ FEEDS: dict[str, Feed] = {
             lookups=(_KNOWN_SUBSCRIBER,),
             inserts=False,
             subject="subscriber",
+            after_merge=hooks.reset_absent(
+                "subscriber", _subscriber, "service_number",
+                (_subscriber.c.arrears_cents != 0) | (_subscriber.c.arrears_days != 0),
+                {"arrears_cents": 0, "arrears_days": 0}, "subscribers in arrears"),
         ),
         Feed(
             name="line-plant",
@@ -152,7 +156,9 @@ FEEDS: dict[str, Feed] = {
             lookups=(_KNOWN_CONTRACT,),
             inserts=False,
             subject="customer",
-            after_merge=hooks.delist_absent_key_accounts,
+            after_merge=hooks.reset_absent(
+                "customer", _customer, "contract_number", _customer.c.key_account_code.is_not(None),
+                {"key_account_code": None, "account_manager": None}, "key accounts"),
         ),
         Feed(
             name="vip-cards",

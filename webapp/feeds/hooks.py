@@ -4,9 +4,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     DateTime,
     String,
+    Table,
     and_,
     cast,
     exists,
@@ -18,7 +20,7 @@ from sqlalchemy import (
 )
 
 from engine.domain import CHANNEL_KINDS, PARENT_KIND, Channel, OrgKind
-from webapp.feeds.spec import MergeContext
+from webapp.feeds.spec import Hook, MergeContext
 from webapp.feeds.staging import Staging
 from webapp.models import BillingArea, Customer, NumberSegment, OrgUnit, Subscriber
 from webapp.models.changes import mark_changed
@@ -90,27 +92,30 @@ def create_unassigned_communities(ctx: MergeContext) -> None:
         ctx.notes.append(f"unassigned communities created: {created:,}")
 
 
-# --- key-account list --------------------------------------------------------------
+# --- feeds that carry the complete list --------------------------------------------
 
-def delist_absent_key_accounts(ctx: MergeContext) -> None:
-    """The key-account file is the whole list: customers absent from it leave the list."""
-    if ctx.had_rejects:
-        ctx.notes.append(
-            "some rows were rejected, so customers absent from the file were NOT removed "
-            "from the key-account list; fix the file and import it again"
-        )
-        return
-    customer, stage = Customer.__table__, ctx.staging.table
-    absent = and_(
-        customer.c.key_account_code.is_not(None),
-        ~exists().where(stage.c.contract_number == customer.c.contract_number),
-    )
-    mark_changed(ctx.conn, "customer", select(customer.c.id).where(absent), ctx.now)
-    removed = ctx.conn.execute(
-        update(customer).where(absent).values(key_account_code=None, account_manager=None)
-    ).rowcount
-    if removed:
-        ctx.notes.append(f"removed from the key-account list: {removed:,}")
+def reset_absent(subject: str, table: Table, key: str, listed: ColumnElement[bool],
+                 reset: dict[str, Any], noun: str) -> Hook:
+    """A merge step for a feed that is the whole list (debtors, key accounts).
+
+    Rows of ``table`` that are ``listed`` but absent from the file get the ``reset``
+    values and are queued as changed. If any row of the file was rejected, nothing is
+    reset: an absent row might be one of the rejected ones.
+    """
+
+    def reset_rows_absent_from_file(ctx: MergeContext) -> None:
+        if ctx.had_rejects:
+            ctx.notes.append(f"rows were rejected, so {noun} absent from the file were NOT "
+                             "reset; fix the file and import it again")
+            return
+        stage = ctx.staging.table
+        absent = and_(listed, ~exists().where(stage.c[key] == table.c[key]))
+        mark_changed(ctx.conn, subject, select(table.c.id).where(absent), ctx.now)
+        count = ctx.conn.execute(update(table).where(absent).values(reset)).rowcount
+        if count:
+            ctx.notes.append(f"{noun} absent from the file, reset: {count:,}")
+
+    return reset_rows_absent_from_file
 
 
 # --- number segments ---------------------------------------------------------------
