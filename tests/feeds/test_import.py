@@ -3,6 +3,7 @@
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from tests.feeds.helpers import (
@@ -247,3 +248,12 @@ def test_arrears_file_is_the_list_of_current_debtors(engine: Engine, tmp_path: P
     first = _subscribers(engine)["77100000001"]
     assert (first.arrears_cents, first.arrears_days) == (0, 0)
     assert _queued(engine) == {"77100000001", "77100000002"}
+
+
+def test_progress_display_does_not_change_the_outcome(
+    engine: Engine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    load_reference(engine, tmp_path)
+    result = load(engine, tmp_path, "subscribers", SUBSCRIBERS, progress=True, chunk_rows=1)
+    assert (result.status, result.inserted) == ("ok", 3)
+    assert "subscribers" in capsys.readouterr().err

@@ -82,10 +82,13 @@ def import_file(engine: Engine, feed: Feed, path: Path, *, mode: Mode = "strict"
     started, clock = datetime.now(UTC), time.perf_counter()
     try:
         codec = check_encoding(path, encoding)
-        with engine.connect() as conn, conn.begin() as transaction:
+        with (engine.connect() as conn, conn.begin() as transaction,
+              tqdm(total=path.stat().st_size, unit="B", unit_scale=True, desc=feed.name,
+                   disable=not progress, leave=False) as bar):
             staging = Staging(conn, feed.name, feed.schema.feed_fields(), feed.key)
             with path.open("rb") as handle:
-                header = _stage_file(feed, handle, codec, staging, result, chunk_rows, progress)
+                header = _stage_file(feed, handle, codec, staging, result, chunk_rows, bar)
+            bar.set_description(f"{feed.name}: checking {result.rows_read:,} rows")
             staging.finish_loading()
             reject_duplicates(feed, staging)
             reject_unknown_references(feed, staging)
@@ -97,6 +100,7 @@ def import_file(engine: Engine, feed: Feed, path: Path, *, mode: Mode = "strict"
                 result.reject_file = write_rejects(path, codec, header, staging)
                 if mode == "strict":
                     raise _RejectedError
+            bar.set_description(f"{feed.name}: storing")
             _merge(feed, staging, result, started)
             transaction.commit()
         result.status = "partial" if result.rejected else "ok"
@@ -117,7 +121,7 @@ def import_file(engine: Engine, feed: Feed, path: Path, *, mode: Mode = "strict"
 
 
 def _stage_file(feed: Feed, handle: BinaryIO, codec: str, staging: Staging,
-                result: ImportResult, chunk_rows: int, progress: bool) -> list[str]:
+                result: ImportResult, chunk_rows: int, bar: tqdm) -> list[str]:
     """Pass 1: validate every record and bulk-load the good ones; return the header."""
     records = read_records(handle, codec)
     header = read_header(records, feed.schema.columns(), _required_columns(feed))
@@ -126,19 +130,16 @@ def _stage_file(feed: Feed, handle: BinaryIO, codec: str, staging: Staging,
     width = len(header)
     rows: list[tuple[Any, ...]] = []
     errors: list[tuple[int, str | None, str]] = []
-    size = Path(handle.name).stat().st_size
-    with tqdm(total=size, unit="B", unit_scale=True, desc=feed.name, disable=not progress,
-              leave=False) as bar:
-        for record in records:
-            result.rows_read += 1
-            row = _load_record(record, header, width, loader, errors)
-            if row is not None:
-                rows.append((record.line, *values(row)))
-            if len(rows) >= chunk_rows or len(errors) >= chunk_rows:
-                _flush(staging, rows, errors)
-                bar.update(handle.tell() - bar.n)
-        _flush(staging, rows, errors)
-        bar.update(size - bar.n)
+    for record in records:
+        result.rows_read += 1
+        row = _load_record(record, header, width, loader, errors)
+        if row is not None:
+            rows.append((record.line, *values(row)))
+        if len(rows) >= chunk_rows or len(errors) >= chunk_rows:
+            _flush(staging, rows, errors)
+            bar.update(handle.tell() - bar.n)
+    _flush(staging, rows, errors)
+    bar.update(bar.total - bar.n)
     return header
 
 
