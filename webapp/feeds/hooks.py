@@ -5,7 +5,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     DateTime,
     String,
     Table,
@@ -120,7 +119,7 @@ def reset_absent(subject: str, table: Table, key: str, listed: ColumnElement[boo
 
 # --- number segments ---------------------------------------------------------------
 
-def reject_overlapping_segments(conn: Connection, staging: Staging) -> None:
+def reject_overlapping_segments(staging: Staging) -> None:
     """Number segments may not overlap each other, in the file or with stored ones."""
     stage, other = staging.table, staging.table.alias("other")
     stored = NumberSegment.__table__
@@ -148,19 +147,17 @@ def reject_overlapping_segments(conn: Connection, staging: Staging) -> None:
         stored, and_(overlap(stage, stored), stored.c.range_start.not_in(replaced))
     ).group_by(stage.c.line_no)
     for query in (in_file, with_stored):
-        conn.execute(
-            insert(staging.errors).from_select(["line_no", "column_name", "message"], query)
-        )
+        staging.reject_selected(query)
 
 
 # --- org tree ----------------------------------------------------------------------
 
-def reject_bad_org_tree(conn: Connection, staging: Staging) -> None:
+def reject_bad_org_tree(staging: Staging) -> None:
     """Check the tree the file would produce: levels, channels, unassigned communities.
 
     The org tree is small (thousands of units), so it is checked in memory.
     """
-    stage, unit = staging.table, OrgUnit.__table__
+    conn, stage, unit = staging.conn, staging.table, OrgUnit.__table__
     parent = unit.alias("parent")
     stored = {
         row.code: row

@@ -93,7 +93,7 @@ def import_file(engine: Engine, feed: Feed, path: Path, *, mode: Mode = "strict"
             reject_duplicates(feed, staging)
             reject_unknown_references(feed, staging)
             for check in feed.checks:
-                check(conn, staging)
+                check(staging)
             result.rejected = drop_rejected(staging)
             if result.rejected:
                 result.errors = _first_errors(staging)

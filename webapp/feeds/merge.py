@@ -48,9 +48,7 @@ def reject_duplicates(feed: Feed, staging: Staging) -> None:
     duplicated = select(stage.c.line_no, literal(feed.key[0]), message).join(
         repeated, and_(*(repeated.c[name] == stage.c[name] for name in feed.key))
     )
-    staging.conn.execute(
-        insert(staging.errors).from_select(["line_no", "column_name", "message"], duplicated)
-    )
+    staging.reject_selected(duplicated)
 
 
 def reject_unknown_references(feed: Feed, staging: Staging) -> None:
@@ -66,9 +64,7 @@ def reject_unknown_references(feed: Feed, staging: Staging) -> None:
         unknown = select(stage.c.line_no, literal(lookup.code), message).where(
             code.is_not(None), ~exists().where(_lookup_condition(lookup, code))
         )
-        staging.conn.execute(
-            insert(staging.errors).from_select(["line_no", "column_name", "message"], unknown)
-        )
+        staging.reject_selected(unknown)
 
 
 def drop_rejected(staging: Staging) -> int:

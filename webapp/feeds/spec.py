@@ -41,7 +41,7 @@ class MergeContext:
 
 
 Hook = Callable[[MergeContext], None]
-Check = Callable[[Connection, Staging], None]
+Check = Callable[[Staging], None]
 
 
 @dataclass(frozen=True)

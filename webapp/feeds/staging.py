@@ -10,7 +10,18 @@ from collections.abc import Iterable, Sequence
 from io import StringIO
 from typing import Any
 
-from sqlalchemy import Column, Connection, Index, Integer, MetaData, String, Table, Text, insert
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    insert,
+)
 
 from webapp.feeds.fields import FeedField
 
@@ -71,6 +82,12 @@ class Staging:
                 cursor.executemany(f"INSERT INTO {self.table.name} VALUES ({marks})", rows)
         finally:
             cursor.close()
+
+    def reject_selected(self, query: Select[Any]) -> None:
+        """Record as errors the ``(line_no, column, message)`` rows ``query`` selects."""
+        self.conn.execute(
+            insert(self.errors).from_select(["line_no", "column_name", "message"], query)
+        )
 
     def append_errors(self, errors: Iterable[tuple[int, str | None, str]]) -> None:
         rows = [{"line_no": line, "column_name": column, "message": message}
