@@ -29,16 +29,19 @@ class Alert(db.Model):
         CheckConstraint(
             "(subscriber_id IS NULL) <> (customer_id IS NULL)", name="one_subject"
         ),
-        # While open, an alert type is raised at most once per subject and rule.
-        Index(
-            "uq_alert_open",
-            "subscriber_id",
-            "customer_id",
-            "alert_type",
-            "rule_id",
-            unique=True,
-            sqlite_where=text("cleared_at IS NULL"),
-            postgresql_where=text("cleared_at IS NULL"),
+        # While open, an alert is raised at most once per subject and rule. One index per
+        # kind of subject: NULLs never collide in a unique index.
+        *(
+            Index(
+                f"uq_alert_open_{subject}",
+                f"{subject}_id",
+                "alert_type",
+                "rule_id",
+                unique=True,
+                sqlite_where=text(f"cleared_at IS NULL AND {subject}_id IS NOT NULL"),
+                postgresql_where=text(f"cleared_at IS NULL AND {subject}_id IS NOT NULL"),
+            )
+            for subject in ("subscriber", "customer")
         ),
         Index("ix_alert_type_raised", "alert_type", "raised_at"),
     )

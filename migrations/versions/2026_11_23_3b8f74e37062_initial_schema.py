@@ -1,15 +1,15 @@
 """Initial schema: the domain model of the spec.
 
-Revision ID: a492819a4c7f
+Revision ID: 3b8f74e37062
 Revises: 
-Create Date: 2026-11-23 09:50:20.260663
+Create Date: 2026-11-23 10:16:05.452686
 
 """
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = 'a492819a4c7f'
+revision = '3b8f74e37062'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -284,7 +284,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_alert_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_alert_subscriber_id'), ['subscriber_id'], unique=False)
         batch_op.create_index('ix_alert_type_raised', ['alert_type', 'raised_at'], unique=False)
-        batch_op.create_index('uq_alert_open', ['subscriber_id', 'customer_id', 'alert_type', 'rule_id'], unique=True, sqlite_where=sa.text('cleared_at IS NULL'), postgresql_where=sa.text('cleared_at IS NULL'))
+        batch_op.create_index('uq_alert_open_customer', ['customer_id', 'alert_type', 'rule_id'], unique=True, sqlite_where=sa.text('cleared_at IS NULL AND customer_id IS NOT NULL'), postgresql_where=sa.text('cleared_at IS NULL AND customer_id IS NOT NULL'))
+        batch_op.create_index('uq_alert_open_subscriber', ['subscriber_id', 'alert_type', 'rule_id'], unique=True, sqlite_where=sa.text('cleared_at IS NULL AND subscriber_id IS NOT NULL'), postgresql_where=sa.text('cleared_at IS NULL AND subscriber_id IS NOT NULL'))
 
     op.create_table('subscriber_decision',
     sa.Column('subscriber_id', sa.Integer(), nullable=False),
@@ -338,7 +339,8 @@ def downgrade():
 
     op.drop_table('subscriber_decision')
     with op.batch_alter_table('alert', schema=None) as batch_op:
-        batch_op.drop_index('uq_alert_open', sqlite_where=sa.text('cleared_at IS NULL'), postgresql_where=sa.text('cleared_at IS NULL'))
+        batch_op.drop_index('uq_alert_open_subscriber', sqlite_where=sa.text('cleared_at IS NULL AND subscriber_id IS NOT NULL'), postgresql_where=sa.text('cleared_at IS NULL AND subscriber_id IS NOT NULL'))
+        batch_op.drop_index('uq_alert_open_customer', sqlite_where=sa.text('cleared_at IS NULL AND customer_id IS NOT NULL'), postgresql_where=sa.text('cleared_at IS NULL AND customer_id IS NOT NULL'))
         batch_op.drop_index('ix_alert_type_raised')
         batch_op.drop_index(batch_op.f('ix_alert_subscriber_id'))
         batch_op.drop_index(batch_op.f('ix_alert_customer_id'))
