@@ -52,6 +52,7 @@ def attach_customers(ctx: MergeContext) -> None:
                func.min(stage.c.name), literal(now, DateTime(timezone=True)))
         .where(~exists().where(customer.c.contract_number == stage.c.contract_number))
         .group_by(stage.c.contract_number)
+        .order_by(stage.c.contract_number)
     )
     created = conn.execute(
         insert(customer).from_select(["code", "contract_number", "name", "created_at"],
