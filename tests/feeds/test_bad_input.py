@@ -271,3 +271,18 @@ def test_reject_file_keeps_the_input_encoding(stocked: Engine, tmp_path: Path) -
     assert result.status == "partial"
     text = result.reject_file.read_bytes().decode("gb18030")  # type: ignore[union-attr]
     assert "王五" in text and "睡眠" in text
+
+
+def test_chinese_headers_of_the_operators_exports_are_understood(
+    stocked: Engine, tmp_path: Path
+) -> None:
+    header = ["业务接入号", "用户名称", "装机地址", "用户状态", "合同号", "计费区域", "装机日期",
+              "套餐", "预付费", "余额", "协议到期日"]
+    rows = [["77100000008", "李四", "", "在用", "HT100", "NN01", "20210501", "", "否", "", ""]]
+    path = write_csv(tmp_path / "用户资料.csv", header, rows, encoding="gbk")
+    result = _import(stocked, path, encoding="gbk")
+    assert (result.status, result.inserted) == ("ok", 1), result.message
+
+    twice = write_csv(tmp_path / "twice.csv", ["service_number", *header], [])
+    refused = _import(stocked, twice)
+    assert "names column(s) twice: service_number" in (refused.message or "")

@@ -121,13 +121,16 @@ def _records(reader: Any, codec: str) -> Iterator[Record]:
             yield Record(start, cells)
 
 
-def read_header(records: Iterator[Record], expected: list[str],
-                required: list[str]) -> list[str]:
-    """Check the first record is a header naming known columns, and return it."""
+def read_header(records: Iterator[Record], expected: list[str], required: list[str],
+                aliases: dict[str, str]) -> list[str]:
+    """Check the first record is a header naming known columns; return their names.
+
+    Columns may be named by an alias (e.g. ``业务接入号`` for ``service_number``).
+    """
     first = next(records, None)
     if first is None or first.error:
         raise FeedFileError(first.error if first else "the file is empty", 1)
-    header = [cell.strip().lower() for cell in first.cells]
+    header = [aliases.get(name, name) for name in (cell.strip().lower() for cell in first.cells)]
     missing = [column for column in required if column not in header]
     unknown = [column for column in header if column not in expected]
     if missing and (unknown or not header):

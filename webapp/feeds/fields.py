@@ -36,10 +36,13 @@ class FeedField(fields.Field):
         "invalid": "is not text",
     }
 
-    def __init__(self, *, required: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, required: bool = False, aliases: tuple[str, ...] = (),
+                 **kwargs: Any) -> None:
         if not required:
             kwargs.setdefault("load_default", None)
         super().__init__(required=required, **kwargs)
+        #: Other header names the column is known by (the operator's Chinese exports).
+        self.aliases = aliases
 
     def parse(self, text: str) -> Any:
         """Convert one non-empty, stripped cell; raise ``ValueError`` saying why not."""

@@ -124,7 +124,8 @@ def _stage_file(feed: Feed, handle: BinaryIO, codec: str, staging: Staging,
                 result: ImportResult, chunk_rows: int, bar: tqdm) -> list[str]:
     """Pass 1: validate every record and bulk-load the good ones; return the header."""
     records = read_records(handle, codec)
-    header = read_header(records, feed.schema.columns(), _required_columns(feed))
+    header = read_header(records, feed.schema.columns(), _required_columns(feed),
+                         feed.schema.header_aliases())
     loader = RowLoader(feed.schema)
     values = operator.itemgetter(*feed.schema.feed_fields())
     width = len(header)

@@ -37,6 +37,12 @@ class FeedSchema(Schema):
         """The CSV header names, in declaration order."""
         return [field.data_key or name for name, field in cls.feed_fields().items()]
 
+    @classmethod
+    def header_aliases(cls) -> dict[str, str]:
+        """Alternative header names (lower case) → the column they stand for."""
+        return {alias.lower(): field.data_key or name
+                for name, field in cls.feed_fields().items() for alias in field.aliases}
+
 
 class _DoubtfulError(Exception):
     """The fast path cannot vouch for the row; marshmallow decides."""
