@@ -17,6 +17,7 @@ from tests.feeds.helpers import (
 )
 from webapp.database import db
 from webapp.feeds import FEEDS, ImportResult, import_file
+from webapp.feeds.csvfile import SNIFF_BYTES
 
 
 def _snapshot(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
@@ -197,13 +198,14 @@ def test_encoding_damage_after_the_first_megabyte_stops_the_import(
     stocked: Engine, tmp_path: Path
 ) -> None:
     before = _snapshot(stocked)
-    rows = [_good(f"7710{n:07d}", f"HT{n}") for n in range(10, 12_000)]
+    rows = [_good(f"7710{n:07d}", f"HT{n}") for n in range(10, 25_000)]
+    assert len(rows) * 50 > SNIFF_BYTES
     path = feed_file(tmp_path, "subscribers", rows)
     with path.open("ab") as handle:
         handle.write("77100099999,王五,,active,HT9,NN01,2021-05-01,,0,,\n".encode("gbk"))
     result = _import(stocked, path, mode="skip")
     assert result.status == "failed"
-    assert f"line {len(rows) + 2}" in (result.message or "")
+    assert (result.message or "").startswith(f"line {len(rows) + 2}: bytes that are not valid")
     assert _snapshot(stocked) == before
 
 
@@ -239,19 +241,28 @@ def test_missing_file_is_reported(engine: Engine, tmp_path: Path) -> None:
     assert "nope.csv" in (result.message or "")
 
 
-def test_oversized_cell_and_broken_quoting_are_row_errors(stocked: Engine, tmp_path: Path) -> None:
-    path = tmp_path / "subscribers.csv"
+@pytest.mark.parametrize(("bad_record", "reason"), [
+    (f'77100000009,"{"x" * 200_000}",,active,HT100,NN01,2021-05-01,,0,,',
+     "field larger than field limit"),
+    ('77100000011,"unterminated,,active,HT100,NN01,2021-05-01,,0,,', "check the quoting"),
+    ('77100000011,"a"b,,active,HT100,NN01,2021-05-01,,0,,', "check the quoting"),
+])
+def test_unreadable_csv_stops_the_file_at_its_line(
+    stocked: Engine, tmp_path: Path, bad_record: str, reason: str
+) -> None:
+    """Past broken quoting the parser cannot tell where records start: nothing is trusted."""
+    before = _snapshot(stocked)
     header = ",".join(FEEDS["subscribers"].schema.columns())
     good = "77100000008,李四,,active,HT100,NN01,2021-05-01,,0,,"
-    huge = f'77100000009,"{"x" * 200_000}",,active,HT100,NN01,2021-05-01,,0,,'
-    bad_quote = '77100000011,"unterminated,,active,HT100,NN01,2021-05-01,,0,,'
-    path.write_text("\n".join([header, good, huge, "77100000010,王五,,active,HT100,NN01,"
-                               "2021-05-01,,0,,", bad_quote]) + "\n", encoding="utf-8")
+    after = "77100000010,王五,,active,HT100,NN01,2021-05-01,,0,,"
+    path = tmp_path / "subscribers.csv"
+    path.write_text("\n".join([header, good, good.replace("08,", "07,"), bad_record, after,
+                               "99999,5.00,5"]) + "\n", encoding="utf-8")
     result = _import(stocked, path, mode="skip")
-    assert result.inserted == 2
-    reasons = {error.line: error.message for error in result.errors}
-    assert "field larger than field limit" in reasons[3]
-    assert 5 in reasons
+    assert result.status == "failed"
+    assert (result.message or "").startswith("line 4: unreadable CSV")
+    assert reason in (result.message or "")
+    assert _snapshot(stocked) == before
 
 
 def test_org_tree_rows_written_in_chinese_labels(engine: Engine, tmp_path: Path) -> None:

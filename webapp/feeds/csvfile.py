@@ -31,11 +31,10 @@ class FeedFileError(Exception):
 
 @dataclass(frozen=True)
 class Record:
-    """One CSV record: the physical line it starts on and its cells (or a parse error)."""
+    """One CSV record: the physical line it starts on, and its cells."""
 
     line: int
     cells: list[str]
-    error: str | None = None
 
 
 def check_encoding(path: Path, encoding: str) -> str:
@@ -87,19 +86,26 @@ def _decode_or_explain(sample: bytes, codec: str, name: str, *, other: str) -> N
 def read_records(handle: BinaryIO, codec: str) -> Iterator[Record]:
     """Yield the records of an open binary file, decoding as ``codec``.
 
-    A malformed record (e.g. a cell over ``FIELD_LIMIT``) is yielded with ``error`` set;
-    undecodable bytes further down the file raise ``FeedFileError``.
+    Broken quoting, a cell over ``FIELD_LIMIT`` or undecodable bytes raise
+    ``FeedFileError``: past such a point the parser cannot tell where records start,
+    so nothing after it could be trusted.
     """
     text = io.TextIOWrapper(handle, encoding=codec, errors="strict", newline="")
     try:
-        yield from _records(csv.reader(text, strict=True), codec)
+        yield from _records(csv.reader(text, strict=True))
+    except UnicodeDecodeError:
+        raise FeedFileError(
+            f"bytes that are not valid {codec.removesuffix('-sig').upper()}: "
+            "the file mixes encodings or is damaged",
+            _undecodable_line(handle, codec),
+        ) from None
     finally:
         # The caller owns ``handle``: let go of it instead of closing it.
         with contextlib.suppress(ValueError):
             text.detach()
 
 
-def _records(reader: Any, codec: str) -> Iterator[Record]:
+def _records(reader: Any) -> Iterator[Record]:
     previous_end = 0
     while True:
         try:
@@ -107,18 +113,28 @@ def _records(reader: Any, codec: str) -> Iterator[Record]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield Record(previous_end + 1, [], f"unreadable CSV: {exc}")
-            previous_end = reader.line_num
-            continue
-        except UnicodeDecodeError:
             raise FeedFileError(
-                f"bytes that are not valid {codec.removesuffix('-sig').upper()}: "
-                "the file mixes encodings or is damaged",
-                reader.line_num + 1,
+                f"unreadable CSV ({exc}): check the quoting of this record", previous_end + 1
             ) from None
         start, previous_end = previous_end + 1, reader.line_num
         if cells:
             yield Record(start, cells)
+
+
+def _undecodable_line(handle: BinaryIO, codec: str) -> int:
+    """The first physical line that does not decode (the text layer reads ahead).
+
+    Decoding line by line is exact here: in UTF-8 and GB18030 no byte of a multi-byte
+    character is a newline.
+    """
+    handle.seek(0)
+    number = 0
+    for number, raw in enumerate(handle, start=1):
+        try:
+            raw.decode(codec)
+        except UnicodeDecodeError:
+            return number
+    return number
 
 
 def read_header(records: Iterator[Record], expected: list[str], required: list[str],
@@ -128,8 +144,8 @@ def read_header(records: Iterator[Record], expected: list[str], required: list[s
     Columns may be named by an alias (e.g. ``业务接入号`` for ``service_number``).
     """
     first = next(records, None)
-    if first is None or first.error:
-        raise FeedFileError(first.error if first else "the file is empty", 1)
+    if first is None:
+        raise FeedFileError("the file is empty", 1)
     header = [aliases.get(name, name) for name in (cell.strip().lower() for cell in first.cells)]
     missing = [column for column in required if column not in header]
     unknown = [column for column in header if column not in expected]

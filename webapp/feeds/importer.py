@@ -146,9 +146,6 @@ def _stage_file(feed: Feed, handle: BinaryIO, codec: str, staging: Staging,
 
 def _load_record(record: Record, header: list[str], width: int, loader: RowLoader,
                  errors: list[tuple[int, str | None, str]]) -> dict[str, Any] | None:
-    if record.error:
-        errors.append((record.line, None, record.error))
-        return None
     if len(record.cells) != width:
         errors.append((record.line, None,
                        f"has {len(record.cells)} columns; the header has {width}"))
