@@ -63,7 +63,9 @@ BAD_ROWS = [
     (["77100000009", "", "", "active", "HT100", "NN01", "2021-05-01", "", "0", "", ""],
      "name", "is required"),
     (["77100000009", "李四\x07", "", "active", "HT100", "NN01", "2021-05-01", "", "0", "", ""],
-     "name", "control character"),
+     "name", "control or invisible"),
+    (["77100000009", "李四\u202e", "", "active", "HT100", "NN01", "2021-05-01", "", "0", "", ""],
+     "name", "control or invisible"),
     (["77100000009", "李" * 201, "", "active", "HT100", "NN01", "2021-05-01", "", "0", "", ""],
      "name", "at most 200"),
     (["77100000009", "李四", "", "active", "HT100", "XX99", "2021-05-01", "", "0", "", ""],
@@ -155,6 +157,9 @@ def test_duplicate_keys_in_one_file_reject_every_occurrence(
      "would break its child unit 'NN-C1-PUB-A1'"),
     ("org-units", [["UA-NN01-public", "改名", "community", "NN-C1-PUB-A1", "public"]], "code",
      "unassigned community"),
+    ("org-units", [["UA-NN09-public", "新社区", "community", "NN-C1-PUB-A1", "public"]], "code",
+     "reserved for the unassigned communities"),
+    ("billing-areas", [["NN0123456789012345678", "新区", "NN"]], "code", "at most 20"),
 ])
 def test_every_feed_reports_bad_values_and_unknown_references(
     stocked: Engine, tmp_path: Path, feed: str, rows: list[list[str]], column: str, reason: str
@@ -213,11 +218,14 @@ def test_encoding_damage_after_the_first_megabyte_stops_the_import(
     (b"", "the file is empty"),
     (b"\n\n  \n", "the file is empty"),
     (b"77100000001,Li,,active,HT1,NN01,2021-05-01,,0,,\n", "looks like data, not a header"),
-    (b"service_number,name,status\n", "header lacks required column(s): contract_number"),
+    (b"service_number,name,status\n", "header lacks column(s): install_address, contract_number"),
+    (b"service_number,name,status,contract_number,billing_area_code,install_date,prepaid\n",
+     "header lacks column(s): install_address, product, balance, agreement_end_date"),
     (b"service_number,name,install_adress,status,contract_number,billing_area_code,"
      b"install_date,product,prepaid,balance,agreement_end_date\n", "unknown column(s)"),
-    (b"service_number,service_number,name,status,contract_number,billing_area_code,"
-     b"install_date,prepaid\n", "names column(s) twice"),
+    (b"service_number,name,install_address,status,contract_number,billing_area_code,"
+     b"install_date,product,prepaid,balance,agreement_end_date,service_number\n",
+     "names column(s) twice"),
     (b"\x00\x01\x02binary", "NUL bytes"),
 ])
 def test_unusable_files_are_refused_as_a_whole(

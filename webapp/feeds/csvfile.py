@@ -137,33 +137,33 @@ def _undecodable_line(handle: BinaryIO, codec: str) -> int:
     return number
 
 
-def read_header(records: Iterator[Record], expected: list[str], required: list[str],
+def read_header(records: Iterator[Record], expected: list[str],
                 aliases: dict[str, str]) -> list[str]:
-    """Check the first record is a header naming known columns; return their names.
+    """Check the first record is a header naming every column once; return the names.
 
-    Columns may be named by an alias (e.g. ``业务接入号`` for ``service_number``).
+    Every column must be present (a missing optional column would otherwise erase stored
+    values); its cells may be empty. Columns may be named by an alias (e.g. ``业务接入号``
+    for ``service_number``).
     """
     first = next(records, None)
     if first is None:
         raise FeedFileError("the file is empty", 1)
     header = [aliases.get(name, name) for name in (cell.strip().lower() for cell in first.cells)]
-    missing = [column for column in required if column not in header]
+    missing = [column for column in expected if column not in header]
     unknown = [column for column in header if column not in expected]
-    if missing and (unknown or not header):
-        looks_like_data = any(cell[:1].isdigit() for cell in header)
-        raise FeedFileError(
-            ("the first line looks like data, not a header; " if looks_like_data else "")
-            + f"the header must name the columns {', '.join(expected)} "
-            + f"(missing: {', '.join(missing)})",
-            first.line,
-        )
-    if missing:
-        raise FeedFileError(f"header lacks required column(s): {', '.join(missing)}", first.line)
+    if missing and not set(header) & set(expected) and any(c[:1].isdigit() for c in header):
+        raise FeedFileError("the first line looks like data, not a header; the header must "
+                            f"name the columns {', '.join(expected)}", first.line)
+    problems = []
     if unknown:
         shown = ", ".join(repr(column[:40]) for column in unknown[:10])
-        raise FeedFileError(
-            f"header has unknown column(s) {shown}; expected {', '.join(expected)}", first.line
-        )
+        problems.append(f"header has unknown column(s) {shown}")
+    if missing:
+        problems.append(f"header lacks column(s): {', '.join(missing)} (they may be empty, "
+                        "but must be there)")
+    if problems:
+        raise FeedFileError(f"{'; '.join(problems)}; expected {', '.join(expected)}",
+                            first.line)
     duplicated = sorted({column for column in header if header.count(column) > 1})
     if duplicated:
         raise FeedFileError(f"header names column(s) twice: {', '.join(duplicated)}", first.line)

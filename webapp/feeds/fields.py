@@ -17,8 +17,10 @@ from marshmallow import ValidationError, fields
 from sqlalchemy import BigInteger, Boolean, Date, String
 from sqlalchemy.types import TypeEngine
 
-#: Characters never accepted in text cells: they break CSV round trips, logs and COPY.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Characters never accepted in text cells: C0/C1 controls (they break CSV round trips,
+#: logs and COPY), and invisible format characters that can disguise a value (zero-width
+#: spaces, bidirectional overrides, line/paragraph separators, BOM).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 
 #: Largest amount accepted, in cents (one billion yuan): far above any real bill,
 #: far below the engine's int64 limit.
@@ -74,7 +76,8 @@ class Text(FeedField):
         if len(text) > self.max_length:
             raise ValueError(f"is {len(text)} characters long; at most {self.max_length} allowed")
         if _CONTROL.search(text):
-            raise ValueError("contains a control character (tab, newline, NUL, ...)")
+            raise ValueError("contains a control or invisible formatting character "
+                             "(tab, newline, NUL, zero-width space, ...)")
         if self.pattern is not None and not self.pattern.fullmatch(text):
             raise ValueError(f"{_quote(text)} is not {self.pattern_hint}")
         return text

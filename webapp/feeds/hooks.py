@@ -174,6 +174,10 @@ def reject_bad_org_tree(staging: Staging) -> None:
     tree.update({code: (row.kind, row.channel, row.parent_code) for code, row in staged.items()})
     errors: list[tuple[int, str | None, str]] = []
     for code, row in staged.items():
+        if code.upper().startswith("UA-") and code not in stored:
+            errors.append((row.line_no, "code", "codes starting with 'UA-' are reserved for "
+                           "the unassigned communities created with each billing area"))
+            continue
         if code in stored and stored[code].unassigned_billing_area_id is not None:
             errors.append((row.line_no, "code", f"'{code}' is an unassigned community; "
                            "it is managed automatically and cannot be imported"))

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO, Literal
 
 from marshmallow import ValidationError
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from webapp.feeds.csvfile import FeedFileError, Record, check_encoding, read_header, read_records
@@ -113,6 +114,10 @@ def import_file(engine: Engine, feed: Feed, path: Path, *, mode: Mode = "strict"
         )
     except OSError as exc:
         result.message = f"{exc.filename or path}: {exc.strerror or exc}"
+    except SQLAlchemyError as exc:
+        # A constraint the checks above did not foresee: the transaction is rolled back.
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        result.message = f"the database refused the import, nothing was stored: {reason[:300]}"
     result.seconds = time.perf_counter() - clock
     if result.status == "failed":
         result.inserted = result.updated = result.unchanged = 0
@@ -124,8 +129,7 @@ def _stage_file(feed: Feed, handle: BinaryIO, codec: str, staging: Staging,
                 result: ImportResult, chunk_rows: int, bar: tqdm) -> list[str]:
     """Pass 1: validate every record and bulk-load the good ones; return the header."""
     records = read_records(handle, codec)
-    header = read_header(records, feed.schema.columns(), _required_columns(feed),
-                         feed.schema.header_aliases())
+    header = read_header(records, feed.schema.columns(), feed.schema.header_aliases())
     loader = RowLoader(feed.schema)
     values = operator.itemgetter(*feed.schema.feed_fields())
     width = len(header)
@@ -174,11 +178,6 @@ def _flush(staging: Staging, rows: list[tuple[Any, ...]],
     staging.append_errors(errors)
     rows.clear()
     errors.clear()
-
-
-def _required_columns(feed: Feed) -> list[str]:
-    return [field.data_key or name for name, field in feed.schema.feed_fields().items()
-            if field.required]
 
 
 def _first_errors(staging: Staging) -> list[RowError]:

@@ -56,8 +56,8 @@ class OrgUnitRow(FeedSchema):
 
 
 class BillingAreaRow(FeedSchema):
-    code = Code(required=True, aliases=("计费区域编码",))
-    name = Text(100, required=True, aliases=("计费区域名称",))
+    code = Code(20, required=True, aliases=("计费区域编码",))
+    name = Text(80, required=True, aliases=("计费区域名称",))
     city_code = Code(40, required=True, aliases=("分公司编码",))
 
 

@@ -37,7 +37,7 @@ class OrgUnit(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Code used by feeds and staff, unique across the whole tree.
-    code: Mapped[str] = mapped_column(String(32), unique=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[OrgKind] = mapped_column(enum_column_type(OrgKind, "org_kind"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
@@ -63,8 +63,10 @@ class BillingArea(db.Model):
     __tablename__ = "billing_area"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
+    #: At most 20 characters, so that ``UA-<code>-key_account`` fits an org-unit code.
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    #: At most 80 characters, leaving room for the unassigned communities' names.
+    name: Mapped[str] = mapped_column(String(80))
     #: The city branch (org unit of kind ``city``) the area belongs to.
     city_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
 

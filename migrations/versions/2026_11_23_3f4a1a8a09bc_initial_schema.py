@@ -1,15 +1,15 @@
 """Initial schema: the domain model of the spec.
 
-Revision ID: 3b8f74e37062
+Revision ID: 3f4a1a8a09bc
 Revises: 
-Create Date: 2026-11-23 10:16:05.452686
+Create Date: 2026-11-23 10:38:44.065880
 
 """
 import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '3b8f74e37062'
+revision = '3f4a1a8a09bc'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -63,7 +63,7 @@ def upgrade():
 
     op.create_table('org_unit',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('kind', sa.Enum('province', 'city', 'centre', 'department', 'area', 'community', name='org_kind', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
@@ -91,8 +91,8 @@ def upgrade():
 
     op.create_table('billing_area',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('code', sa.String(length=32), nullable=False),
-    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('city_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['city_id'], ['org_unit.id'], name=op.f('fk_billing_area_city_id_org_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_billing_area')),
