@@ -305,3 +305,43 @@ def test_chinese_headers_of_the_operators_exports_are_understood(
     twice = write_csv(tmp_path / "twice.csv", ["service_number", *header], [])
     refused = _import(stocked, twice)
     assert "names column(s) twice: service_number" in (refused.message or "")
+
+
+def test_rejected_org_units_do_not_vouch_for_other_lines(stocked: Engine, tmp_path: Path) -> None:
+    rows = [
+        ["NN-C1-KA", "大客户部", "department", "NN-C1", "key_account"],
+        ["NN-C1-KA", "大客户部", "department", "NN-C1", "key_account"],  # repeated: both out
+        ["NN-C1-KA-A1", "大客户一片", "area", "NN-C1-KA", "key_account"],
+        ["NN-C1-PUB", "青秀区公众客户部", "department", "NN-C1", "business"],  # breaks a child
+        ["NN-C1-PUB-A9", "新片", "area", "NN-C1-PUB", "business"],
+        ["NN-C1-BIZ-A2", "商业二片", "area", "NN-C1-BIZ", "business"],
+    ]
+    before = _snapshot(stocked)
+    result = load(stocked, tmp_path, "org-units", rows, mode="skip")
+    assert (result.inserted, result.rejected) == (1, 5), result.errors
+    reasons = {error.line: error.message for error in result.errors}
+    assert "unknown org unit 'NN-C1-KA'" in reasons[4]
+    assert "would break its child unit 'NN-C1-PUB-A1'" in reasons[5]
+    assert "belongs to public" in reasons[6]
+    after = _snapshot(stocked)
+    assert len(after["org_unit"]) == len(before["org_unit"]) + 1
+
+
+def test_units_in_use_keep_their_kind(stocked: Engine, tmp_path: Path) -> None:
+    rows = [["NN-C1-BIZ-A1-S1", "改为片区", "area", "NN-C1-BIZ", "business"]]
+    result = load(stocked, tmp_path, "org-units", rows)
+    assert result.status == "failed"
+    assert "used by billing areas, junction boxes or number segments as a community" in \
+        result.errors[0].message
+
+
+def test_a_rejected_segment_does_not_replace_the_stored_one(
+    stocked: Engine, tmp_path: Path
+) -> None:
+    before = _snapshot(stocked)
+    rows = [["77105000000", "77105000999", "XX99", "NN-C1-BIZ-A1-S1"],
+            ["77105005000", "77105005999", "NN01", "NN-C1-BIZ-A1-S1"]]
+    result = load(stocked, tmp_path, "number-segments", rows, mode="skip")
+    assert result.rejected == 2
+    assert "overlaps the stored segment 77105000000" in result.errors[1].message
+    assert _snapshot(stocked) == before

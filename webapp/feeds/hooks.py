@@ -15,13 +15,21 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    union,
     update,
 )
 
 from engine.domain import CHANNEL_KINDS, PARENT_KIND, Channel, OrgKind
 from webapp.feeds.spec import Hook, MergeContext
 from webapp.feeds.staging import Staging
-from webapp.models import BillingArea, Customer, NumberSegment, OrgUnit, Subscriber
+from webapp.models import (
+    BillingArea,
+    Customer,
+    JunctionBox,
+    NumberSegment,
+    OrgUnit,
+    Subscriber,
+)
 from webapp.models.changes import mark_changed
 
 CHANNEL_NAMES_ZH = {
@@ -132,21 +140,24 @@ def reject_overlapping_segments(staging: Staging) -> None:
             b.c.range_start <= a.c.range_end,
         )
 
+    # Lines already rejected neither overlap others nor replace a stored segment.
+    rejected = select(staging.errors.c.line_no)
     in_file = select(
         stage.c.line_no,
         literal("range_start"),
         literal("overlaps the segment on line ") + cast(func.min(other.c.line_no), String),
-    ).join(other, and_(overlap(stage, other), other.c.line_no != stage.c.line_no)).group_by(
-        stage.c.line_no
-    )
-    replaced = select(stage.c.range_start)
+    ).select_from(
+        stage.join(other, and_(overlap(stage, other), other.c.line_no != stage.c.line_no,
+                               other.c.line_no.not_in(rejected)))
+    ).where(stage.c.line_no.not_in(rejected)).group_by(stage.c.line_no)
+    replaced = select(stage.c.range_start).where(stage.c.line_no.not_in(rejected))
     with_stored = select(
         stage.c.line_no,
         literal("range_start"),
         literal("overlaps the stored segment ") + func.min(stored.c.range_start),
-    ).join(
-        stored, and_(overlap(stage, stored), stored.c.range_start.not_in(replaced))
-    ).group_by(stage.c.line_no)
+    ).select_from(
+        stage.join(stored, and_(overlap(stage, stored), stored.c.range_start.not_in(replaced)))
+    ).where(stage.c.line_no.not_in(rejected)).group_by(stage.c.line_no)
     for query in (in_file, with_stored):
         staging.reject_selected(query)
 
@@ -156,7 +167,9 @@ def reject_overlapping_segments(staging: Staging) -> None:
 def reject_bad_org_tree(staging: Staging) -> None:
     """Check the tree the file would produce: levels, channels, unassigned communities.
 
-    The org tree is small (thousands of units), so it is checked in memory.
+    Only lines without errors shape the tree; a line rejected here leaves it too, and the
+    check repeats, so that the children of a rejected unit are judged without it. The
+    org tree is small (thousands of units), so this runs in memory.
     """
     conn, stage, unit = staging.conn, staging.table, OrgUnit.__table__
     parent = unit.alias("parent")
@@ -169,27 +182,44 @@ def reject_bad_org_tree(staging: Staging) -> None:
             ).outerjoin(parent, parent.c.id == unit.c.parent_id)
         )
     }
-    staged = {row.code: row for row in conn.execute(select(stage))}
-    tree = {code: (row.kind, row.channel, row.parent_code) for code, row in stored.items()}
-    tree.update({code: (row.kind, row.channel, row.parent_code) for code, row in staged.items()})
+    in_use = union(select(BillingArea.city_id), select(JunctionBox.community_id),
+                   select(NumberSegment.community_id))
+    referenced = set(conn.scalars(select(unit.c.code).where(unit.c.id.in_(in_use))))
+    rejected = set(conn.scalars(select(staging.errors.c.line_no)))
+    accepted = {row.code: row for row in conn.execute(select(stage))
+                if row.line_no not in rejected}
     errors: list[tuple[int, str | None, str]] = []
-    for code, row in staged.items():
-        if code.upper().startswith("UA-") and code not in stored:
-            errors.append((row.line_no, "code", "codes starting with 'UA-' are reserved for "
-                           "the unassigned communities created with each billing area"))
-            continue
-        if code in stored and stored[code].unassigned_billing_area_id is not None:
-            errors.append((row.line_no, "code", f"'{code}' is an unassigned community; "
-                           "it is managed automatically and cannot be imported"))
-            continue
-        errors.extend(_tree_errors(row.line_no, code, tree))
+    while found := list(_org_file_errors(stored, accepted, referenced)):
+        errors.extend(found)
+        bad_lines = {line for line, _column, _message in found}
+        accepted = {code: row for code, row in accepted.items() if row.line_no not in bad_lines}
+    staging.append_errors(errors)
+
+
+def _org_file_errors(stored: dict[str, Any], accepted: dict[str, Any],
+                     referenced: set[str]) -> Iterable[tuple[int, str | None, str]]:
+    tree = {code: (row.kind, row.channel, row.parent_code) for code, row in stored.items()}
+    tree.update({code: (row.kind, row.channel, row.parent_code)
+                 for code, row in accepted.items()})
+    for code, row in accepted.items():
+        before = stored.get(code)
+        if code.upper().startswith("UA-") and before is None:
+            yield (row.line_no, "code", "codes starting with 'UA-' are reserved for the "
+                   "unassigned communities created with each billing area")
+        elif before is not None and before.unassigned_billing_area_id is not None:
+            yield (row.line_no, "code", f"'{code}' is an unassigned community; it is "
+                   "managed automatically and cannot be imported")
+        elif before is not None and before.kind != row.kind and code in referenced:
+            yield (row.line_no, "kind", f"'{code}' is used by billing areas, junction boxes "
+                   f"or number segments as a {before.kind}; its kind cannot change")
+        else:
+            yield from _tree_errors(row.line_no, code, tree)
     for code, (_kind, _channel, parent_code) in tree.items():
         automatic = code in stored and stored[code].unassigned_billing_area_id is not None
-        if code not in staged and parent_code in staged and not automatic:
+        if code not in accepted and parent_code in accepted and not automatic:
             for _line, column, message in _tree_errors(0, code, tree):
-                errors.append((staged[parent_code].line_no, column,
-                               f"would break its child unit '{code}': {message}"))
-    staging.append_errors(errors)
+                yield (accepted[parent_code].line_no, column,
+                       f"would break its child unit '{code}': {message}")
 
 
 Tree = dict[str, tuple[str, str | None, str | None]]
