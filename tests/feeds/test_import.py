@@ -7,6 +7,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.feeds.helpers import (
+    JUNCTION_BOXES,
+    NUMBER_SEGMENTS,
     REVENUE_HEADER_VALUES,
     SUBSCRIBERS,
     load,
@@ -257,3 +259,38 @@ def test_progress_display_does_not_change_the_outcome(
     result = load(engine, tmp_path, "subscribers", SUBSCRIBERS, progress=True, chunk_rows=1)
     assert (result.status, result.inserted) == ("ok", 3)
     assert "subscribers" in capsys.readouterr().err
+
+
+def test_remapping_boxes_and_segments_queues_the_lines_they_attribute(
+    engine: Engine, tmp_path: Path
+) -> None:
+    load_reference(engine, tmp_path)
+    load(engine, tmp_path, "subscribers", SUBSCRIBERS)
+    load(engine, tmp_path, "line-plant", [["77100000001", "JB-1"]])
+    _consume_queue(engine)
+
+    load(engine, tmp_path, "junction-boxes", JUNCTION_BOXES)
+    load(engine, tmp_path, "number-segments", NUMBER_SEGMENTS)
+    assert _queued(engine) == set()
+
+    moved_box = [["JB-1", "NN01", "NN-C1-BIZ-A1-S1"], JUNCTION_BOXES[1]]
+    assert load(engine, tmp_path, "junction-boxes", moved_box).updated == 1
+    assert _queued(engine) == {"77100000001"}
+    _consume_queue(engine)
+
+    shrunk = [["77105000000", "77105000000", "NN01", "NN-C1-BIZ-A1-S1"]]
+    assert load(engine, tmp_path, "number-segments", shrunk).updated == 1
+    assert _queued(engine) == {"77105000001"}  # it was in the old range
+
+
+def test_unassigned_communities_follow_their_billing_area(
+    engine: Engine, tmp_path: Path
+) -> None:
+    load_reference(engine, tmp_path)
+    load(engine, tmp_path, "org-units", [["LZ", "柳州市电信分公司", "city", "PRV", ""]])
+    assert load(engine, tmp_path, "billing-areas", [["NN01", "武鸣", "LZ"]]).updated == 1
+    units = {row.code: row for row in _all(engine, select(OrgUnit.__table__))}
+    unassigned = [unit for unit in units.values() if unit.unassigned_billing_area_id]
+    assert len(unassigned) == 5
+    assert {unit.parent_id for unit in unassigned} == {units["LZ"].id}
+    assert units["UA-NN01-public"].name == "武鸣公众客户未分配社区"

@@ -60,7 +60,7 @@ FEEDS: dict[str, Feed] = {
             values=("name", "city_id"),
             lookups=(Lookup("city_code", _unit, "city branch", target="city_id",
                             where=lambda table: table.c.kind == "city"),),
-            after_merge=hooks.create_unassigned_communities,
+            after_merge=hooks.sync_unassigned_communities,
         ),
         Feed(
             name="junction-boxes",
@@ -71,6 +71,7 @@ FEEDS: dict[str, Feed] = {
             match=("code",),
             values=("billing_area_id", "community_id"),
             lookups=(_AREA, _COMMUNITY),
+            before_merge=hooks.queue_lines_of_remapped_boxes,
         ),
         Feed(
             name="number-segments",
@@ -82,6 +83,7 @@ FEEDS: dict[str, Feed] = {
             values=("range_end", "billing_area_id", "community_id"),
             lookups=(_AREA, _COMMUNITY),
             checks=(hooks.reject_overlapping_segments,),
+            before_merge=hooks.queue_lines_of_remapped_segments,
         ),
         Feed(
             name="subscribers",

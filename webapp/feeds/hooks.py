@@ -14,6 +14,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     union,
     update,
@@ -72,24 +73,28 @@ def attach_customers(ctx: MergeContext) -> None:
 
 # --- billing areas -----------------------------------------------------------------
 
-def create_unassigned_communities(ctx: MergeContext) -> None:
-    """Give every billing area its unassigned community in each channel."""
+def sync_unassigned_communities(ctx: MergeContext) -> None:
+    """Give every billing area its unassigned community in each channel.
+
+    They sit under the area's city and carry its name: an area that moves to another
+    city or is renamed takes them along.
+    """
     conn = ctx.conn
     area, unit = BillingArea.__table__, OrgUnit.__table__
     created = 0
     for channel in Channel:
-        missing = select(
-            literal("UA-") + area.c.code + literal(f"-{channel.value}"),
-            area.c.name + literal(f"{CHANNEL_NAMES_ZH[channel]}未分配社区"),
-            literal(OrgKind.COMMUNITY.value),
-            area.c.city_id,
-            literal(channel.value),
-            area.c.id,
-        ).where(
-            ~exists().where(
-                unit.c.unassigned_billing_area_id == area.c.id, unit.c.channel == channel.value
-            )
+        name = area.c.name + literal(f"{CHANNEL_NAMES_ZH[channel]}未分配社区")
+        own = and_(unit.c.unassigned_billing_area_id == area.c.id,
+                   unit.c.channel == channel.value)
+        conn.execute(
+            update(unit)
+            .where(own, or_(unit.c.parent_id != area.c.city_id, unit.c.name != name))
+            .values(parent_id=area.c.city_id, name=name)
         )
+        missing = select(
+            literal("UA-") + area.c.code + literal(f"-{channel.value}"), name,
+            literal(OrgKind.COMMUNITY.value), area.c.city_id, literal(channel.value), area.c.id,
+        ).where(~exists().where(own))
         created += conn.execute(
             insert(unit).from_select(
                 ["code", "name", "kind", "parent_id", "channel", "unassigned_billing_area_id"],
@@ -98,6 +103,48 @@ def create_unassigned_communities(ctx: MergeContext) -> None:
         ).rowcount
     if created:
         ctx.notes.append(f"unassigned communities created: {created:,}")
+
+
+# --- line plant ----------------------------------------------------------------------
+
+def queue_lines_of_remapped_boxes(ctx: MergeContext) -> None:
+    """Subscribers on a junction box whose area or community changes need re-attribution."""
+    stage, box = ctx.staging.table, JunctionBox.__table__
+    area, community = BillingArea.__table__, OrgUnit.__table__
+    unchanged = exists().where(
+        box.c.code == stage.c.code,
+        area.c.id == box.c.billing_area_id, area.c.code == stage.c.billing_area_code,
+        community.c.id == box.c.community_id, community.c.code == stage.c.community_code,
+    )
+    remapped = select(stage.c.code).where(~unchanged)
+    subscriber = Subscriber.__table__
+    mark_changed(ctx.conn, "subscriber",
+                 select(subscriber.c.id).where(subscriber.c.junction_box_code.in_(remapped)),
+                 ctx.now)
+
+
+def queue_lines_of_remapped_segments(ctx: MergeContext) -> None:
+    """Subscribers numbered inside a new or changed segment (old or new range) are queued."""
+    stage, segment = ctx.staging.table, NumberSegment.__table__
+    area, community = BillingArea.__table__, OrgUnit.__table__
+    subscriber = Subscriber.__table__
+    unchanged = exists().where(
+        segment.c.range_start == stage.c.range_start, segment.c.range_end == stage.c.range_end,
+        area.c.id == segment.c.billing_area_id, area.c.code == stage.c.billing_area_code,
+        community.c.id == segment.c.community_id, community.c.code == stage.c.community_code,
+    )
+    number = subscriber.c.service_number
+
+    def within(start: Any, end: Any) -> Any:
+        return and_(func.length(number) == func.length(start), number.between(start, end))
+
+    in_new_range = exists().where(~unchanged, within(stage.c.range_start, stage.c.range_end))
+    in_old_range = exists().where(
+        ~unchanged, segment.c.range_start == stage.c.range_start,
+        within(segment.c.range_start, segment.c.range_end),
+    )
+    mark_changed(ctx.conn, "subscriber",
+                 select(subscriber.c.id).where(or_(in_new_range, in_old_range)), ctx.now)
 
 
 # --- feeds that carry the complete list --------------------------------------------
