@@ -2,7 +2,7 @@
 
 from sqlalchemy import ColumnElement, FromClause
 
-from webapp.feeds import hooks, schemas
+from webapp.feeds import customers, line_plant, org_tree, schemas, snapshots
 from webapp.feeds.spec import Feed, Lookup
 from webapp.models import (
     BillingArea,
@@ -47,8 +47,8 @@ FEEDS: dict[str, Feed] = {
             values=("name", "kind", "channel", "parent_id"),
             lookups=(Lookup("parent_code", _unit.alias("parent"), "org unit",
                             target="parent_id", check=False, outer=True),),
-            checks=(hooks.reject_bad_org_tree,),
-            after_merge=hooks.attach_new_parents,
+            checks=(org_tree.reject_bad_org_tree,),
+            after_merge=org_tree.attach_new_parents,
         ),
         Feed(
             name="billing-areas",
@@ -60,7 +60,7 @@ FEEDS: dict[str, Feed] = {
             values=("name", "city_id"),
             lookups=(Lookup("city_code", _unit, "city branch", target="city_id",
                             where=lambda table: table.c.kind == "city"),),
-            after_merge=hooks.sync_unassigned_communities,
+            after_merge=org_tree.sync_unassigned_communities,
         ),
         Feed(
             name="junction-boxes",
@@ -71,7 +71,7 @@ FEEDS: dict[str, Feed] = {
             match=("code",),
             values=("billing_area_id", "community_id"),
             lookups=(_AREA, _COMMUNITY),
-            before_merge=hooks.queue_lines_of_remapped_boxes,
+            before_merge=line_plant.queue_lines_of_remapped_boxes,
         ),
         Feed(
             name="number-segments",
@@ -82,8 +82,8 @@ FEEDS: dict[str, Feed] = {
             match=("range_start",),
             values=("range_end", "billing_area_id", "community_id"),
             lookups=(_AREA, _COMMUNITY),
-            checks=(hooks.reject_overlapping_segments,),
-            before_merge=hooks.queue_lines_of_remapped_segments,
+            checks=(line_plant.reject_overlapping_segments,),
+            before_merge=line_plant.queue_lines_of_remapped_segments,
         ),
         Feed(
             name="subscribers",
@@ -99,7 +99,7 @@ FEEDS: dict[str, Feed] = {
                                    target="customer_id", match="contract_number",
                                    check=False)),
             subject="subscriber",
-            before_merge=hooks.attach_customers,
+            before_merge=customers.attach_customers,
         ),
         Feed(
             name="arrears",
@@ -112,7 +112,7 @@ FEEDS: dict[str, Feed] = {
             lookups=(_KNOWN_SUBSCRIBER,),
             inserts=False,
             subject="subscriber",
-            after_merge=hooks.reset_absent(
+            after_merge=snapshots.reset_absent(
                 "subscriber", _subscriber, "service_number",
                 (_subscriber.c.arrears_cents != 0) | (_subscriber.c.arrears_days != 0),
                 {"arrears_cents": 0, "arrears_days": 0}, "subscribers in arrears"),
@@ -158,7 +158,7 @@ FEEDS: dict[str, Feed] = {
             lookups=(_KNOWN_CONTRACT,),
             inserts=False,
             subject="customer",
-            after_merge=hooks.reset_absent(
+            after_merge=snapshots.reset_absent(
                 "customer", _customer, "contract_number", _customer.c.key_account_code.is_not(None),
                 {"key_account_code": None, "account_manager": None}, "key accounts"),
         ),

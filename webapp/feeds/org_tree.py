@@ -1,17 +1,11 @@
-"""Feed-specific checks and merge steps that the generic merge does not cover."""
+"""Org-tree feeds: the tree a file would produce, parents, unassigned communities."""
 
 from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    DateTime,
-    String,
-    Table,
     and_,
-    cast,
     exists,
-    func,
     insert,
     literal,
     or_,
@@ -21,17 +15,14 @@ from sqlalchemy import (
 )
 
 from engine.domain import CHANNEL_KINDS, PARENT_KIND, Channel, OrgKind
-from webapp.feeds.spec import Hook, MergeContext
+from webapp.feeds.spec import MergeContext
 from webapp.feeds.staging import Staging
 from webapp.models import (
     BillingArea,
-    Customer,
     JunctionBox,
     NumberSegment,
     OrgUnit,
-    Subscriber,
 )
-from webapp.models.changes import mark_changed
 
 CHANNEL_NAMES_ZH = {
     Channel.PUBLIC: "公众客户",
@@ -41,37 +32,6 @@ CHANNEL_NAMES_ZH = {
     Channel.TRANSIENT: "流动客户",
 }
 
-
-# --- subscribers -------------------------------------------------------------------
-
-def attach_customers(ctx: MergeContext) -> None:
-    """Flow 1: a known contract number joins its customer, an unknown one creates one.
-
-    A customer losing a line is queued for re-evaluation; one gaining a line is covered by
-    that line, which the merge queues as new or changed.
-    """
-    conn, stage, now = ctx.conn, ctx.staging.table, ctx.now
-    customer, subscriber = Customer.__table__, Subscriber.__table__
-    leaving = select(subscriber.c.customer_id).join(
-        stage, stage.c.service_number == subscriber.c.service_number
-    ).where(subscriber.c.contract_number != stage.c.contract_number)
-    mark_changed(conn, "customer", leaving, now)
-    new_customers = (
-        select(literal("C") + stage.c.contract_number, stage.c.contract_number,
-               func.min(stage.c.name), literal(now, DateTime(timezone=True)))
-        .where(~exists().where(customer.c.contract_number == stage.c.contract_number))
-        .group_by(stage.c.contract_number)
-        .order_by(stage.c.contract_number)
-    )
-    created = conn.execute(
-        insert(customer).from_select(["code", "contract_number", "name", "created_at"],
-                                     new_customers)
-    ).rowcount
-    if created:
-        ctx.notes.append(f"new customers: {created:,}")
-
-
-# --- billing areas -----------------------------------------------------------------
 
 def sync_unassigned_communities(ctx: MergeContext) -> None:
     """Give every billing area its unassigned community in each channel.
@@ -104,112 +64,6 @@ def sync_unassigned_communities(ctx: MergeContext) -> None:
     if created:
         ctx.notes.append(f"unassigned communities created: {created:,}")
 
-
-# --- line plant ----------------------------------------------------------------------
-
-def queue_lines_of_remapped_boxes(ctx: MergeContext) -> None:
-    """Subscribers on a junction box whose area or community changes need re-attribution."""
-    stage, box = ctx.staging.table, JunctionBox.__table__
-    area, community = BillingArea.__table__, OrgUnit.__table__
-    unchanged = exists().where(
-        box.c.code == stage.c.code,
-        area.c.id == box.c.billing_area_id, area.c.code == stage.c.billing_area_code,
-        community.c.id == box.c.community_id, community.c.code == stage.c.community_code,
-    )
-    remapped = select(stage.c.code).where(~unchanged)
-    subscriber = Subscriber.__table__
-    mark_changed(ctx.conn, "subscriber",
-                 select(subscriber.c.id).where(subscriber.c.junction_box_code.in_(remapped)),
-                 ctx.now)
-
-
-def queue_lines_of_remapped_segments(ctx: MergeContext) -> None:
-    """Subscribers numbered inside a new or changed segment (old or new range) are queued."""
-    stage, segment = ctx.staging.table, NumberSegment.__table__
-    area, community = BillingArea.__table__, OrgUnit.__table__
-    subscriber = Subscriber.__table__
-    unchanged = exists().where(
-        segment.c.range_start == stage.c.range_start, segment.c.range_end == stage.c.range_end,
-        area.c.id == segment.c.billing_area_id, area.c.code == stage.c.billing_area_code,
-        community.c.id == segment.c.community_id, community.c.code == stage.c.community_code,
-    )
-    number = subscriber.c.service_number
-
-    def within(start: Any, end: Any) -> Any:
-        return and_(func.length(number) == func.length(start), number.between(start, end))
-
-    in_new_range = exists().where(~unchanged, within(stage.c.range_start, stage.c.range_end))
-    in_old_range = exists().where(
-        ~unchanged, segment.c.range_start == stage.c.range_start,
-        within(segment.c.range_start, segment.c.range_end),
-    )
-    mark_changed(ctx.conn, "subscriber",
-                 select(subscriber.c.id).where(or_(in_new_range, in_old_range)), ctx.now)
-
-
-# --- feeds that carry the complete list --------------------------------------------
-
-def reset_absent(subject: str, table: Table, key: str, listed: ColumnElement[bool],
-                 reset: dict[str, Any], noun: str) -> Hook:
-    """A merge step for a feed that is the whole list (debtors, key accounts).
-
-    Rows of ``table`` that are ``listed`` but absent from the file get the ``reset``
-    values and are queued as changed. If any row of the file was rejected, nothing is
-    reset: an absent row might be one of the rejected ones.
-    """
-
-    def reset_rows_absent_from_file(ctx: MergeContext) -> None:
-        if ctx.had_rejects:
-            ctx.notes.append(f"rows were rejected, so {noun} absent from the file were NOT "
-                             "reset; fix the file and import it again")
-            return
-        stage = ctx.staging.table
-        absent = and_(listed, ~exists().where(stage.c[key] == table.c[key]))
-        mark_changed(ctx.conn, subject, select(table.c.id).where(absent), ctx.now)
-        count = ctx.conn.execute(update(table).where(absent).values(reset)).rowcount
-        if count:
-            ctx.notes.append(f"{noun} absent from the file, reset: {count:,}")
-
-    return reset_rows_absent_from_file
-
-
-# --- number segments ---------------------------------------------------------------
-
-def reject_overlapping_segments(staging: Staging) -> None:
-    """Number segments may not overlap each other, in the file or with stored ones."""
-    stage, other = staging.table, staging.table.alias("other")
-    stored = NumberSegment.__table__
-
-    def overlap(a: Any, b: Any) -> Any:
-        return and_(
-            func.length(a.c.range_start) == func.length(b.c.range_start),
-            a.c.range_start <= b.c.range_end,
-            b.c.range_start <= a.c.range_end,
-        )
-
-    # Lines already rejected neither overlap others nor replace a stored segment.
-    rejected = select(staging.errors.c.line_no)
-    in_file = select(
-        stage.c.line_no,
-        literal("range_start"),
-        literal("overlaps the segment on line ") + cast(func.min(other.c.line_no), String),
-    ).select_from(
-        stage.join(other, and_(overlap(stage, other), other.c.line_no != stage.c.line_no,
-                               other.c.line_no.not_in(rejected)))
-    ).where(stage.c.line_no.not_in(rejected)).group_by(stage.c.line_no)
-    replaced = select(stage.c.range_start).where(stage.c.line_no.not_in(rejected))
-    with_stored = select(
-        stage.c.line_no,
-        literal("range_start"),
-        literal("overlaps the stored segment ") + func.min(stored.c.range_start),
-    ).select_from(
-        stage.join(stored, and_(overlap(stage, stored), stored.c.range_start.not_in(replaced)))
-    ).where(stage.c.line_no.not_in(rejected)).group_by(stage.c.line_no)
-    for query in (in_file, with_stored):
-        staging.reject_selected(query)
-
-
-# --- org tree ----------------------------------------------------------------------
 
 def reject_bad_org_tree(staging: Staging) -> None:
     """Check the tree the file would produce: levels, channels, unassigned communities.
@@ -320,5 +174,3 @@ def attach_new_parents(ctx: MergeContext) -> None:
         )
         .values(parent_id=parent_id)
     )
-
-
