@@ -110,12 +110,3 @@ class DecisionSource(StrEnum):
     RULE = "rule"
     PIN = "pin"
 
-
-#: Revenue and traffic categories of the monthly feed, with the unit of their traffic.
-USAGE_CATEGORIES: dict[str, str] = {
-    "local": "minutes",
-    "long_distance": "minutes",
-    "international": "minutes",
-    "data": "MB",
-    "value_added": "uses",
-}

@@ -121,7 +121,7 @@ def import_file(engine: Engine, feed: Feed, path: Path, *, mode: Mode = "strict"
     result.seconds = time.perf_counter() - clock
     if result.status == "failed":
         result.inserted = result.updated = result.unchanged = 0
-    _record(engine, result, path, started)
+    _record(engine, result, started)
     return result
 
 
@@ -199,14 +199,14 @@ def _merge(feed: Feed, staging: Staging, result: ImportResult, now: datetime) ->
     result.unchanged = result.rows_read - result.rejected - result.inserted - result.updated
 
 
-def _record(engine: Engine, result: ImportResult, path: Path, started: datetime) -> None:
+def _record(engine: Engine, result: ImportResult, started: datetime) -> None:
     """Keep a row per import, in its own transaction (a failed import is recorded too)."""
     with engine.begin() as conn:
         conn.execute(
             ImportRun.__table__.insert().values(
                 feed=result.feed,
-                file_name=str(path)[-500:],
-                file_sha256=_sha256(path),
+                file_name=str(result.path)[-500:],
+                file_sha256=_sha256(result.path),
                 mode=result.mode,
                 started_at=started,
                 finished_at=datetime.now(UTC),
