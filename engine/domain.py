@@ -109,4 +109,3 @@ class DecisionSource(StrEnum):
 
     RULE = "rule"
     PIN = "pin"
-
