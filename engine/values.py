@@ -1,0 +1,185 @@
+"""Fact values: the literal syntax of rules and the encoding sent to durable-rules.
+
+Three forms of a value:
+
+* *literal* — what an analyst writes in a rule or a test case (money in yuan, dates as
+  ``2025-01-31`` or ``today+30d``);
+* *native* — what fact records carry (money in integer cents, ``date``, ``Decimal``);
+* *encoded* — what the engine compares: integers and NFC strings only. Money is cents,
+  decimals are hundredths (rounded half-even), dates are day numbers, booleans 0/1.
+  The engine never sees a float, a ``Decimal`` or a date, so thresholds compare exactly.
+"""
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from engine.catalog import DECIMAL_PLACES, Fact, FactType
+
+#: Longest string a record may send to the engine (its hard limit is 16 MB).
+MAX_STRING_LENGTH = 10_000
+INT64 = 2**63 - 1
+_RELATIVE_DATE = re.compile(r"^today(?:\s*([+-])\s*(\d{1,5})\s*d?)?$")
+_SCALE = Decimal(1).scaleb(-DECIMAL_PLACES)
+
+
+class ValueProblem(ValueError):
+    """A value that does not fit its fact; the message is meant for analysts."""
+
+
+@dataclass(frozen=True)
+class RelativeDate:
+    """A date relative to the evaluation date (``today+30d``)."""
+
+    days: int
+
+    def resolve(self, as_of: date) -> date:
+        return date.fromordinal(as_of.toordinal() + self.days)
+
+    def __str__(self) -> str:
+        return "today" if not self.days else f"today{self.days:+d}d"
+
+
+def describe(value: Any) -> str:
+    """A value as an error message quotes it."""
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f'"{shown}"'
+    return repr(value) if not isinstance(value, (int, float, Decimal)) else str(value)
+
+
+def _decimal(raw: Any, places: int, what: str) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+        raise ValueProblem(f"expected {what}, got {describe(raw)}")
+    try:
+        number = Decimal(repr(raw) if isinstance(raw, float) else str(raw).strip())
+    except InvalidOperation:
+        raise ValueProblem(f"expected {what}, got {describe(raw)}") from None
+    if not number.is_finite():
+        raise ValueProblem(f"expected a finite number, got {describe(raw)}")
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places:
+        raise ValueProblem(f"{describe(raw)} has more than {places} decimal places")
+    if abs(number) >= Decimal(10) ** 15:
+        raise ValueProblem(f"{describe(raw)} is too large")
+    return number
+
+
+def parse_literal(fact: Fact, raw: Any) -> Any:
+    """A rule's literal as a native value; raises :class:`ValueProblem`."""
+    kind = fact.type
+    if kind is FactType.INTEGER:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ValueProblem(f"expected a whole number, got {describe(raw)}")
+        if abs(raw) > INT64:
+            raise ValueProblem(f"{raw} is too large")
+        return raw
+    if kind is FactType.MONEY:
+        return int(_decimal(raw, 2, "an amount in yuan") * 100)
+    if kind is FactType.DECIMAL:
+        return _decimal(raw, DECIMAL_PLACES, "a number")
+    if kind is FactType.DATE:
+        return _parse_date(raw)
+    if kind is FactType.BOOLEAN:
+        if not isinstance(raw, bool):
+            raise ValueProblem(f"expected true or false, got {describe(raw)}")
+        return raw
+    if not isinstance(raw, str):
+        raise ValueProblem(f"expected text, got {describe(raw)}")
+    text = unicodedata.normalize("NFC", raw)
+    if len(text) > MAX_STRING_LENGTH:
+        raise ValueProblem(f"text longer than {MAX_STRING_LENGTH} characters")
+    if kind is FactType.ENUM and text not in fact.values:
+        raise ValueProblem(f"{describe(raw)} is not one of {', '.join(fact.values)}")
+    return text
+
+
+def _parse_date(raw: Any) -> date | RelativeDate:
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, str):
+        match = _RELATIVE_DATE.match(raw.strip())
+        if match:
+            sign, days = match.groups()
+            return RelativeDate(int(days or 0) * (-1 if sign == "-" else 1))
+        try:
+            return date.fromisoformat(raw.strip())
+        except ValueError:
+            pass
+    raise ValueProblem(f'expected a date (YYYY-MM-DD, "today", "today+30d"), got '
+                       f"{describe(raw)}")
+
+
+def native_problem(fact: Fact, value: Any) -> str | None:
+    """Why a record's native value does not fit its fact (None: it fits)."""
+    kind = fact.type
+    if value is None:
+        return None
+    if kind in (FactType.INTEGER, FactType.MONEY):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"expected a whole number, got {describe(value)}"
+        return f"{value} is out of range" if abs(value) > INT64 else None
+    if kind is FactType.DECIMAL:
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            return f"expected a number, got {describe(value)}"
+        if isinstance(value, float) and not math.isfinite(value) or (
+                isinstance(value, Decimal) and not value.is_finite()):
+            return f"expected a finite number, got {describe(value)}"
+        return f"{value} is out of range" if abs(value) >= 10**15 else None
+    if kind is FactType.DATE:
+        ok = isinstance(value, date)
+        return None if ok else f"expected a date, got {describe(value)}"
+    if kind is FactType.BOOLEAN:
+        return None if isinstance(value, bool) else f"expected true/false, got {describe(value)}"
+    if not isinstance(value, str):
+        return f"expected text, got {describe(value)}"
+    if len(value) > MAX_STRING_LENGTH:
+        return f"text longer than {MAX_STRING_LENGTH} characters"
+    if kind is FactType.ENUM and value not in fact.values:
+        return f"{describe(value)} is not one of {', '.join(fact.values)}"
+    return None
+
+
+def normalise(fact: Fact, value: Any) -> Any:
+    """A valid native value in the form rules compare: NFC text, rounded decimals.
+
+    Empty text is the same as no value.
+    """
+    if value is None:
+        return None
+    if fact.type is FactType.DECIMAL:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        return number.quantize(_SCALE, rounding=ROUND_HALF_EVEN)
+    if fact.type in (FactType.STRING, FactType.ENUM):
+        return unicodedata.normalize("NFC", value) or None
+    return value
+
+
+def encode(fact: Fact, value: Any) -> int | str | None:
+    """A normalised native (or literal) value as the engine compares it."""
+    if value is None:
+        return None
+    kind = fact.type
+    if kind is FactType.DECIMAL:
+        return int(value.scaleb(DECIMAL_PLACES))
+    if kind is FactType.DATE:
+        return value.days if isinstance(value, RelativeDate) else value.toordinal()
+    if kind is FactType.BOOLEAN:
+        return int(value)
+    return value
+
+
+def display(fact: Fact, value: Any) -> str:
+    """A native value as analysts read it (money in yuan)."""
+    if value is None:
+        return ""
+    if fact.type is FactType.MONEY:
+        sign = "-" if value < 0 else ""
+        return f"{sign}{abs(value) // 100}.{abs(value) % 100:02d}"
+    if fact.type is FactType.BOOLEAN:
+        return "true" if value else "false"
+    return str(value)
