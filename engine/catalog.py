@@ -77,77 +77,77 @@ def _facts(*facts: Fact) -> dict[str, Fact]:
     return {fact.name: fact for fact in facts}
 
 
-I, M, D, DT, S, B = (FactType.INTEGER, FactType.MONEY, FactType.DECIMAL, FactType.DATE,
-                     FactType.STRING, FactType.BOOLEAN)
+INT, MON, DEC, DAT, STR, BOOL = (FactType.INTEGER, FactType.MONEY, FactType.DECIMAL,
+                                 FactType.DATE, FactType.STRING, FactType.BOOLEAN)
 ST, DV, LK = Source.STORED, Source.DERIVED, Source.LOOKUP
 
 #: Facts of a customer or a line that both subjects describe the same way.
 _REVENUE = (
-    Fact("revenue_this_month", M, "Revenue of the latest month with data, all categories",
+    Fact("revenue_this_month", MON, "Revenue of the latest month with data, all categories",
          DV, "yuan/month"),
-    Fact("revenue_avg_3m", M, "Average monthly revenue of the 3 months before this month",
+    Fact("revenue_avg_3m", MON, "Average monthly revenue of the 3 months before this month",
          DV, "yuan/month"),
-    Fact("revenue_avg_12m", M, "Average monthly revenue of the last 12 months (this one "
+    Fact("revenue_avg_12m", MON, "Average monthly revenue of the last 12 months (this one "
          "included); months before installation count as zero", DV, "yuan/month"),
-    Fact("revenue_change_pct", D, "This month's revenue vs. the previous 3-month average "
+    Fact("revenue_change_pct", DEC, "This month's revenue vs. the previous 3-month average "
          "(empty when that average is zero)", DV, "%"),
-    Fact("tenure_months", I, "Whole months since installation (the oldest line for a "
+    Fact("tenure_months", INT, "Whole months since installation (the oldest line for a "
          "customer)", DV, "months"),
 )
 
 SUBSCRIBER_FACTS = _facts(
-    Fact("service_number", S, "Service (access) number", ST),
+    Fact("service_number", STR, "Service (access) number", ST),
     _enum("status", SubscriberStatus, "Line status from billing"),
-    Fact("contract_number", S, "Billing contract number", ST),
-    Fact("product", S, "Product / plan name", ST),
-    Fact("prepaid", B, "Prepaid line", ST),
-    Fact("balance", M, "Prepaid balance (empty for post-paid lines)", ST, "yuan"),
-    Fact("agreement_end_date", DT, "End of the service agreement (empty if none)", ST),
-    Fact("install_date", DT, "Installation date", ST),
-    Fact("arrears_amount", M, "Amount overdue", ST, "yuan"),
-    Fact("arrears_days", I, "Days the oldest unpaid bill is overdue (0: none)", ST, "days"),
-    Fact("billing_area", S, "Billing area code", ST),
-    Fact("junction_box", S, "Junction box code (empty until the line-plant feed has it)", ST),
+    Fact("contract_number", STR, "Billing contract number", ST),
+    Fact("product", STR, "Product / plan name", ST),
+    Fact("prepaid", BOOL, "Prepaid line", ST),
+    Fact("balance", MON, "Prepaid balance (empty for post-paid lines)", ST, "yuan"),
+    Fact("agreement_end_date", DAT, "End of the service agreement (empty if none)", ST),
+    Fact("install_date", DAT, "Installation date", ST),
+    Fact("arrears_amount", MON, "Amount overdue", ST, "yuan"),
+    Fact("arrears_days", INT, "Days the oldest unpaid bill is overdue (0: none)", ST, "days"),
+    Fact("billing_area", STR, "Billing area code", ST),
+    Fact("junction_box", STR, "Junction box code (empty until the line-plant feed has it)", ST),
     _enum("vip_card", VipCard, "VIP card of the line's customer"),
-    Fact("key_account", B, "The line's customer is on the key-account list", ST),
+    Fact("key_account", BOOL, "The line's customer is on the key-account list", ST),
     *_REVENUE,
-    Fact("days_to_agreement_end", I, "Days from the evaluation date to the agreement end "
+    Fact("days_to_agreement_end", INT, "Days from the evaluation date to the agreement end "
          "(negative: ended; empty: no agreement)", DV, "days"),
-    Fact("long_distance_minutes", I, "Long-distance minutes this month", DV, "minutes"),
-    Fact("long_distance_change_pct", D, "Long-distance minutes this month vs. the previous "
+    Fact("long_distance_minutes", INT, "Long-distance minutes this month", DV, "minutes"),
+    Fact("long_distance_change_pct", DEC, "Long-distance minutes this month vs. the previous "
          "3-month average", DV, "%"),
-    Fact("local_minutes", I, "Local minutes this month", DV, "minutes"),
-    Fact("local_change_pct", D, "Local minutes this month vs. the previous 3-month average",
+    Fact("local_minutes", INT, "Local minutes this month", DV, "minutes"),
+    Fact("local_change_pct", DEC, "Local minutes this month vs. the previous 3-month average",
          DV, "%"),
-    Fact("zero_traffic", B, "No traffic of any category this month", DV),
-    Fact("box_community", S, "Community of the line's junction box", LK),
+    Fact("zero_traffic", BOOL, "No traffic of any category this month", DV),
+    Fact("box_community", STR, "Community of the line's junction box", LK),
     _enum("box_channel", Channel, "Channel of the junction box's community", LK),
-    Fact("segment_community", S, "Community of the number segment holding the service "
+    Fact("segment_community", STR, "Community of the number segment holding the service "
          "number", LK),
     _enum("segment_channel", Channel, "Channel of the number segment's community", LK),
-    Fact("unassigned_community", S, "The billing area's unassigned community of the public "
+    Fact("unassigned_community", STR, "The billing area's unassigned community of the public "
          "channel", LK),
 )
 
 CUSTOMER_FACTS = _facts(
-    Fact("customer_code", S, "Customer code (C + contract number)", ST),
-    Fact("customer_name", S, "Customer name (the first line's subscriber name)", ST),
+    Fact("customer_code", STR, "Customer code (C + contract number)", ST),
+    Fact("customer_name", STR, "Customer name (the first line's subscriber name)", ST),
     _enum("vip_card", VipCard, "VIP card"),
-    Fact("key_account", B, "On the provincial key-account list", ST),
-    Fact("line_count", I, "Lines on the contract", DV, "lines"),
-    Fact("active_line_count", I, "Lines with status active", DV, "lines"),
-    Fact("prepaid_only", B, "Every line of the customer is prepaid", DV),
-    Fact("main_product", S, "Product of the customer's main line (highest revenue)", DV),
+    Fact("key_account", BOOL, "On the provincial key-account list", ST),
+    Fact("line_count", INT, "Lines on the contract", DV, "lines"),
+    Fact("active_line_count", INT, "Lines with status active", DV, "lines"),
+    Fact("prepaid_only", BOOL, "Every line of the customer is prepaid", DV),
+    Fact("main_product", STR, "Product of the customer's main line (highest revenue)", DV),
     *_REVENUE,
-    Fact("revenue_percentile", D, "Percentile of the 12-month average revenue among "
+    Fact("revenue_percentile", DEC, "Percentile of the 12-month average revenue among "
          "customers without a VIP card (0-100; computed once per run)", DV, "%"),
-    Fact("community", S, "Community of the customer's main line", LK),
+    Fact("community", STR, "Community of the customer's main line", LK),
     _enum("channel", Channel, "Channel of the customer's community", LK),
-    Fact("key_account_department", S, "Key-account department responsible for the "
+    Fact("key_account_department", STR, "Key-account department responsible for the "
          "customer's community", LK),
-    Fact("business_department", S, "Business department responsible for the customer's "
+    Fact("business_department", STR, "Business department responsible for the customer's "
          "community", LK),
-    Fact("bundled_department", S, "Bundled-customer department responsible for the "
+    Fact("bundled_department", STR, "Bundled-customer department responsible for the "
          "customer's community", LK),
 )
 
@@ -162,7 +162,7 @@ OUTPUTS: dict[str, Output] = {
     output.name: output
     for output in (
         Output(ClassifiedAttribute.COMMUNITY, Subject.SUBSCRIBER,
-               Fact(ClassifiedAttribute.COMMUNITY, S, "Community the line is attributed to",
+               Fact(ClassifiedAttribute.COMMUNITY, STR, "Community the line is attributed to",
                     Source.RULESET),
                "Community (org-unit code) of a line"),
         Output(ClassifiedAttribute.STATISTICAL_ATTRIBUTE, Subject.CUSTOMER,
@@ -170,11 +170,11 @@ OUTPUTS: dict[str, Output] = {
                      "How the customer is counted in reports", Source.RULESET),
                "Statistical attribute"),
         Output(ClassifiedAttribute.MARKETING_ATTRIBUTE, Subject.CUSTOMER,
-               Fact(ClassifiedAttribute.MARKETING_ATTRIBUTE, S,
+               Fact(ClassifiedAttribute.MARKETING_ATTRIBUTE, STR,
                     "Org unit responsible for selling to the customer", Source.RULESET),
                "Marketing attribute (org-unit code)"),
         Output(ClassifiedAttribute.SERVICE_TIER, Subject.CUSTOMER,
-               Fact(ClassifiedAttribute.SERVICE_TIER, S, _TIER_PATTERN_MEANING,
+               Fact(ClassifiedAttribute.SERVICE_TIER, STR, _TIER_PATTERN_MEANING,
                     Source.RULESET),
                "Service tier"),
         Output(ClassifiedAttribute.LIFECYCLE_STAGE, Subject.CUSTOMER,

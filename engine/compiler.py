@@ -25,7 +25,6 @@ from engine.catalog import Fact, FactType
 from engine.language import (
     AlertOutcome,
     All,
-    AnyOf,
     Condition,
     HitPolicy,
     Not,

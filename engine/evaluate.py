@@ -15,6 +15,7 @@ several cores. Per the engine's field notes it:
   ``NaN``, no oversize text or integer), and makes an error result of what does not fit.
 """
 
+import contextlib
 import itertools
 import json
 import threading
@@ -76,6 +77,10 @@ class Program:
     rulesets: tuple[CompiledRuleset, ...]
 
 
+class RecordError(ValueError):
+    """Why one record has no result from one ruleset."""
+
+
 class _Record:
     """One record while a batch runs: its facts grow with the outputs decided so far."""
 
@@ -107,7 +112,7 @@ def _run(ruleset: CompiledRuleset, states: list[_Record], as_of: date) -> None:
             continue
         try:
             messages[number] = _encode(ruleset, state, number, as_of)
-        except ValueError as problem:
+        except RecordError as problem:
             state.result.errors[ruleset.name] = str(problem)
     if not messages:
         return
@@ -122,7 +127,9 @@ def _run(ruleset: CompiledRuleset, states: list[_Record], as_of: date) -> None:
         state = states[number]
         try:
             _apply(ruleset, state, fired.get(number))
-        except Exception as error:  # noqa: BLE001 - one record's failure stays its own
+        except RecordError as error:
+            state.result.errors[ruleset.name] = str(error)
+        except Exception as error:  # one record's failure stays its own
             state.result.errors[ruleset.name] = f"{type(error).__name__}: {error}"
 
 
@@ -133,7 +140,7 @@ def _encode(ruleset: CompiledRuleset, state: _Record, number: int,
         value = state.facts.get(name)
         problem = native_problem(fact, value)
         if problem:
-            raise ValueError(f"fact {name}: {problem}")
+            raise RecordError(f"fact {name}: {problem}")
         normalised[name] = normalise(fact, value)
     state.normalised = normalised
     message: dict[str, Any] = {"id": str(next(_ids)), "_n": number}
@@ -201,10 +208,8 @@ def _post(handle: int, policy: HitPolicy, messages: list[dict[str, Any]],
 
 
 def _retract_alone(handle: int, message: dict[str, Any]) -> None:
-    try:
+    with contextlib.suppress(dre.error):  # never asserted: nothing to take back
         dre.retract_fact(handle, json.dumps(message, ensure_ascii=False))
-    except dre.error:
-        pass  # never asserted: nothing to take back
 
 
 def _drain(handle: int, state: int, fired: dict[int, list[str]]) -> None:
@@ -220,10 +225,10 @@ def _drain(handle: int, state: int, fired: dict[int, list[str]]) -> None:
 
 def _apply(ruleset: CompiledRuleset, state: _Record, fired: list[str] | None) -> None:
     if not fired:
-        raise RuntimeError("the engine returned no result for this record")
+        raise RecordError("the engine returned no result for this record")
     refused = [name for name in fired if name.startswith("!")]
     if refused:
-        raise RuntimeError(refused[0][1:])
+        raise RecordError(refused[0][1:])
     result = state.result
     if ruleset.hit_policy is HitPolicy.COLLECT:
         order = list(ruleset.rules)
@@ -235,7 +240,7 @@ def _apply(ruleset: CompiledRuleset, state: _Record, fired: list[str] | None) ->
     assert outcome is not None and not isinstance(outcome, AlertOutcome)
     value = outcome.value if outcome.fact is None else state.normalised.get(outcome.fact)
     if value is None:
-        raise ValueError(f"rule {rule.id} copies fact {outcome.fact}, which is empty")
+        raise RecordError(f"rule {rule.id} copies fact {outcome.fact}, which is empty")
     result.decisions[ruleset.output] = Decision(value, rule.id, ruleset.name, ruleset.version,
                                                 _read(ruleset, rule, state))
     state.facts[ruleset.output] = value

@@ -17,7 +17,7 @@ Semantics, shared by the compiler and the reference interpreter of the tests:
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Union
+from typing import Any
 
 from engine.catalog import FactType, Subject
 from engine.templates import placeholders
@@ -90,7 +90,7 @@ class Not:
     item: "Condition"
 
 
-Condition = Union[Test, All, AnyOf, Not]
+Condition = Test | All | AnyOf | Not
 
 
 @dataclass(frozen=True)

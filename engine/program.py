@@ -9,14 +9,14 @@ from engine.evaluate import Program
 from engine.language import Ruleset
 
 
-class DependencyCycle(ValueError):
+class DependencyCycleError(ValueError):
     pass
 
 
 def dependency_order(rulesets: Sequence[Ruleset]) -> list[Ruleset]:
     """``rulesets`` with every ruleset after those it depends on.
 
-    Raises :class:`DependencyCycle` naming the cycle. Dependencies outside ``rulesets``
+    Raises :class:`DependencyCycleError` naming the cycle. Dependencies outside ``rulesets``
     are the caller's to provide (their outputs arrive as facts).
     """
     by_name = {ruleset.name: ruleset for ruleset in rulesets}
@@ -26,7 +26,7 @@ def dependency_order(rulesets: Sequence[Ruleset]) -> list[Ruleset]:
         return [by_name[name] for name in TopologicalSorter(graph).static_order()]
     except CycleError as error:
         cycle = error.args[1]
-        raise DependencyCycle("dependency cycle: " + " → ".join(cycle)) from None
+        raise DependencyCycleError("dependency cycle: " + " → ".join(cycle)) from None
 
 
 def build_program(rulesets: Sequence[Ruleset], catalog: Catalog = DEFAULT_CATALOG) -> Program:

@@ -41,7 +41,7 @@ from engine.language import (
     TestCase,
 )
 from engine.templates import placeholders, template_problems
-from engine.values import RelativeDate, ValueProblem, describe, parse_literal
+from engine.values import InvalidValueError, RelativeDate, describe, parse_literal
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
@@ -193,7 +193,7 @@ def _parse_test(raw: dict, visible: dict[str, Fact]) -> Test:
 def _literal(fact: Fact, raw: Any) -> Any:
     try:
         return parse_literal(fact, raw)
-    except ValueProblem as problem:
+    except InvalidValueError as problem:
         raise ValidationError(str(problem)) from None
 
 

@@ -27,7 +27,7 @@ _RELATIVE_DATE = re.compile(r"^today(?:\s*([+-])\s*(\d{1,5})\s*d?)?$")
 _SCALE = Decimal(1).scaleb(-DECIMAL_PLACES)
 
 
-class ValueProblem(ValueError):
+class InvalidValueError(ValueError):
     """A value that does not fit its fact; the message is meant for analysts."""
 
 
@@ -54,29 +54,29 @@ def describe(value: Any) -> str:
 
 def _decimal(raw: Any, places: int, what: str) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
-        raise ValueProblem(f"expected {what}, got {describe(raw)}")
+        raise InvalidValueError(f"expected {what}, got {describe(raw)}")
     try:
         number = Decimal(repr(raw) if isinstance(raw, float) else str(raw).strip())
     except InvalidOperation:
-        raise ValueProblem(f"expected {what}, got {describe(raw)}") from None
+        raise InvalidValueError(f"expected {what}, got {describe(raw)}") from None
     if not number.is_finite():
-        raise ValueProblem(f"expected a finite number, got {describe(raw)}")
+        raise InvalidValueError(f"expected a finite number, got {describe(raw)}")
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -places:
-        raise ValueProblem(f"{describe(raw)} has more than {places} decimal places")
+        raise InvalidValueError(f"{describe(raw)} has more than {places} decimal places")
     if abs(number) >= Decimal(10) ** 15:
-        raise ValueProblem(f"{describe(raw)} is too large")
+        raise InvalidValueError(f"{describe(raw)} is too large")
     return number
 
 
 def parse_literal(fact: Fact, raw: Any) -> Any:
-    """A rule's literal as a native value; raises :class:`ValueProblem`."""
+    """A rule's literal as a native value; raises :class:`InvalidValueError`."""
     kind = fact.type
     if kind is FactType.INTEGER:
         if isinstance(raw, bool) or not isinstance(raw, int):
-            raise ValueProblem(f"expected a whole number, got {describe(raw)}")
+            raise InvalidValueError(f"expected a whole number, got {describe(raw)}")
         if abs(raw) > INT64:
-            raise ValueProblem(f"{raw} is too large")
+            raise InvalidValueError(f"{raw} is too large")
         return raw
     if kind is FactType.MONEY:
         return int(_decimal(raw, 2, "an amount in yuan") * 100)
@@ -86,15 +86,15 @@ def parse_literal(fact: Fact, raw: Any) -> Any:
         return _parse_date(raw)
     if kind is FactType.BOOLEAN:
         if not isinstance(raw, bool):
-            raise ValueProblem(f"expected true or false, got {describe(raw)}")
+            raise InvalidValueError(f"expected true or false, got {describe(raw)}")
         return raw
     if not isinstance(raw, str):
-        raise ValueProblem(f"expected text, got {describe(raw)}")
+        raise InvalidValueError(f"expected text, got {describe(raw)}")
     text = unicodedata.normalize("NFC", raw)
     if len(text) > MAX_STRING_LENGTH:
-        raise ValueProblem(f"text longer than {MAX_STRING_LENGTH} characters")
+        raise InvalidValueError(f"text longer than {MAX_STRING_LENGTH} characters")
     if kind is FactType.ENUM and text not in fact.values:
-        raise ValueProblem(f"{describe(raw)} is not one of {', '.join(fact.values)}")
+        raise InvalidValueError(f"{describe(raw)} is not one of {', '.join(fact.values)}")
     return text
 
 
@@ -110,7 +110,7 @@ def _parse_date(raw: Any) -> date | RelativeDate:
             return date.fromisoformat(raw.strip())
         except ValueError:
             pass
-    raise ValueProblem(f'expected a date (YYYY-MM-DD, "today", "today+30d"), got '
+    raise InvalidValueError(f'expected a date (YYYY-MM-DD, "today", "today+30d"), got '
                        f"{describe(raw)}")
 
 
@@ -126,7 +126,7 @@ def native_problem(fact: Fact, value: Any) -> str | None:
     if kind is FactType.DECIMAL:
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
             return f"expected a number, got {describe(value)}"
-        if isinstance(value, float) and not math.isfinite(value) or (
+        if (isinstance(value, float) and not math.isfinite(value)) or (
                 isinstance(value, Decimal) and not value.is_finite()):
             return f"expected a finite number, got {describe(value)}"
         return f"{value} is out of range" if abs(value) >= 10**15 else None
