@@ -2,7 +2,7 @@
 
 import json
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -11,11 +11,15 @@ from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from webapp.classification.distribution import distributions
+from webapp.classification.run import classify
 from webapp.cli.imports import run_import
 from webapp.database import db
 from webapp.demo import generate
 from webapp.demo.summary import describe
 from webapp.feeds import FEEDS
+from webapp.rulesets.files import read_document, ruleset_files
+from webapp.rulesets.store import DEFAULT_RULES, publish
 
 _subscribers = click.option("--subscribers", "-n", default=50_000, show_default=True,
                             type=click.IntRange(1, 20_000_000), help="Number of subscriber lines.")
@@ -71,6 +75,21 @@ def demo_command(subscribers: int, seed: int, as_of: datetime | None) -> None:
     with db.engine.connect() as conn:
         for line in describe(conn):
             click.echo(line)
-    click.echo(f"database: {db.engine.url.render_as_string(hide_password=True)}")
     if failed:
         raise click.ClickException(f"{len(failed)} demo file(s) failed to import")
+    _classify_demo(day)
+    click.echo(f"database: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+def _classify_demo(day: date) -> None:
+    """Publish the default rulesets and classify the province with them."""
+    documents = {path.name: read_document(path) for path in ruleset_files(DEFAULT_RULES)}
+    for name, version, new in publish(db.session, documents, datetime.now(UTC)):
+        click.echo(f"ruleset {name} v{version}{' published' if new else ''}")
+    db.session.commit()
+    summary = classify(db.session, day, datetime.now(UTC))
+    click.echo(f"classified {summary.customers:,} customers, {summary.subscribers:,} lines in "
+               f"{summary.seconds:.1f} s; errors: {sum(summary.errors.values()):,}")
+    with db.engine.connect() as conn:
+        for line in distributions(conn):
+            click.echo(line)

@@ -13,6 +13,7 @@ from webapp.models.customers import (
 )
 from webapp.models.imports import ImportRun
 from webapp.models.org import BillingArea, JunctionBox, NumberSegment, OrgUnit
+from webapp.models.rulesets import RulesetVersion
 from webapp.models.staff import StaffUser
 from webapp.models.subscribers import Subscriber, SubscriberMonth
 
@@ -29,6 +30,7 @@ __all__ = [
     "NumberSegment",
     "OrgUnit",
     "PendingChange",
+    "RulesetVersion",
     "StaffUser",
     "Subscriber",
     "SubscriberDecision",

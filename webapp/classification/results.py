@@ -1,0 +1,106 @@
+"""Storing evaluation results: only what changed is written.
+
+A decision is updated when its value or the rule (and ruleset version) behind it changed;
+a pinned value keeps its pin and only records what the rules would decide. Alerts are
+raised once per subject, type and rule while they match, and cleared (not deleted) when
+they stop matching.
+"""
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, insert, select, update
+
+from engine.domain import DecisionSource
+from engine.evaluate import RecordResult
+from webapp.models import Alert, CustomerDecision, SubscriberDecision
+
+
+def store_results(conn: Connection, customers: Sequence[RecordResult],
+                  lines: Sequence[RecordResult], now: datetime,
+                  run_id: int | None) -> Counter:
+    changes: Counter = Counter()
+    changes["decisions"] += _store_decisions(conn, CustomerDecision, "customer_id", customers,
+                                             now, run_id)
+    changes["decisions"] += _store_decisions(conn, SubscriberDecision, "subscriber_id", lines,
+                                             now, run_id)
+    raised, cleared = _store_alerts(conn, lines, now, run_id)
+    changes["alerts raised"] += raised
+    changes["alerts cleared"] += cleared
+    return changes
+
+
+def _store_decisions(conn: Connection, model: Any, key: str, results: Sequence[RecordResult],
+                     now: datetime, run_id: int | None) -> int:
+    ids = [result.key for result in results if result.decisions]
+    if not ids:
+        return 0
+    subject = getattr(model, key)
+    stored = {(row[0], row.attribute): row for row in conn.execute(
+        select(subject, model.attribute, model.value, model.source, model.rule_id,
+               model.ruleset_version, model.rule_value).where(subject.in_(ids)))}
+    inserts, updates, pinned = [], [], []
+    for result in results:
+        for attribute, decision in result.decisions.items():
+            row = stored.get((result.key, attribute))
+            values = {"value": decision.value, "rule_id": decision.rule_id,
+                      "ruleset_name": decision.ruleset, "ruleset_version": decision.version,
+                      "run_id": run_id, "decided_at": now}
+            if row is None:
+                inserts.append({key: result.key, "attribute": attribute,
+                                "source": DecisionSource.RULE, **values})
+            elif row.source == DecisionSource.PIN:
+                if row.rule_value != decision.value:
+                    pinned.append({"k": result.key, "a": attribute, "n_rule_value":
+                                   decision.value})
+            elif (row.value, row.rule_id, row.ruleset_version) != (
+                    decision.value, decision.rule_id, decision.version):
+                updates.append({"k": result.key, "a": attribute,
+                                **{f"n_{name}": value for name, value in values.items()}})
+    where = and_(subject == bindparam("k"), model.attribute == bindparam("a"))
+    if inserts:
+        conn.execute(insert(model), inserts)
+    if updates:
+        conn.execute(update(model).where(where).values(
+            {name[2:]: bindparam(name) for name in updates[0] if name.startswith("n_")}),
+            updates)
+    if pinned:
+        conn.execute(update(model).where(where).values(rule_value=bindparam("n_rule_value")),
+                     pinned)
+    return len(inserts) + len(updates)
+
+
+def _store_alerts(conn: Connection, lines: Sequence[RecordResult], now: datetime,
+                  run_id: int | None) -> tuple[int, int]:
+    ids = [result.key for result in lines if not result.errors]
+    if not ids:
+        return 0, 0
+    open_alerts = {(row.subscriber_id, row.alert_type, row.rule_id): row.id
+                   for row in conn.execute(
+                       select(Alert.id, Alert.subscriber_id, Alert.alert_type, Alert.rule_id)
+                       .where(Alert.subscriber_id.in_(ids), Alert.cleared_at.is_(None)))}
+    raised = []
+    still = set()
+    for result in lines:
+        if result.errors:
+            continue  # unknown: keep its alerts as they are
+        for alert in result.alerts:
+            identity = (result.key, alert.type, alert.rule_id)
+            if identity in open_alerts:
+                still.add(identity)
+                continue
+            raised.append({"subscriber_id": result.key, "alert_type": alert.type,
+                           "severity": alert.severity, "message": alert.message,
+                           "rule_id": alert.rule_id, "ruleset_name": alert.ruleset,
+                           "ruleset_version": alert.version, "facts": alert.facts,
+                           "raised_at": now, "raised_run_id": run_id})
+    cleared = [{"alert_id": alert_id} for identity, alert_id in open_alerts.items()
+               if identity not in still]
+    if raised:
+        conn.execute(insert(Alert), raised)
+    if cleared:
+        conn.execute(update(Alert).where(Alert.id == bindparam("alert_id"))
+                     .values(cleared_at=now), cleared)
+    return len(raised), len(cleared)

@@ -1,0 +1,145 @@
+"""Classifying customers and their lines: facts in SQL, rules in the engine, results stored.
+
+Rulesets run in three stages because they decide for two subjects: the line rulesets that
+need nothing from customers (attribution), then the customer rulesets (which read the
+main line's community), then the line rulesets that read customer outputs. Customers are
+processed in id ranges, so a customer and all its lines are always in the same batch.
+"""
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+from sqlalchemy.orm import Session
+
+from engine.catalog import Subject
+from engine.evaluate import Program, RecordResult
+from engine.language import Ruleset
+from engine.program import build_program
+from engine.workers import ParallelEvaluator
+from webapp.classification.facts import load_subscriber_facts
+from webapp.classification.reference import RunReference, customer_facts, load_reference
+from webapp.classification.results import store_results
+from webapp.models import Customer
+from webapp.rulesets.store import live_rulesets
+
+
+@dataclass
+class RunSummary:
+    customers: int = 0
+    subscribers: int = 0
+    #: Values written because they changed (decisions, alerts raised or cleared).
+    changes: Counter = field(default_factory=Counter)
+    #: Records a ruleset could not decide, by ruleset, and a few examples.
+    errors: Counter = field(default_factory=Counter)
+    error_examples: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def stages(rulesets: Sequence[Ruleset]) -> tuple[Program, Program, Program]:
+    """Line rulesets before customers, customer rulesets, line rulesets after them."""
+    by_name = {ruleset.name: ruleset for ruleset in rulesets}
+
+    def after_customers(ruleset: Ruleset) -> bool:
+        return any(by_name[name].subject is Subject.CUSTOMER or after_customers(by_name[name])
+                   for name in ruleset.depends_on if name in by_name)
+
+    lines = [r for r in rulesets if r.subject is Subject.SUBSCRIBER]
+    before = [r for r in lines if not after_customers(r)]
+    customers = [r for r in rulesets if r.subject is Subject.CUSTOMER]
+    return (build_program(before), build_program(customers),
+            build_program([r for r in lines if r not in before]))
+
+
+def classify(session: Session, as_of: date, now: datetime, *, processes: int = 0,
+             chunk: int = 2000, run_id: int | None = None,
+             progress: Callable[[int], None] | None = None) -> RunSummary:
+    """Classify every customer and line with the live rulesets; store what changed."""
+    started = time.perf_counter()
+    summary = RunSummary()
+    programs = stages(live_rulesets(session))
+    conn = session.connection()
+    reference = load_reference(conn, as_of)
+    low, high = conn.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
+    evaluators = [ParallelEvaluator(program, processes) for program in programs]
+    try:
+        for start in range(low or 0, (high or -1) + 1, chunk):
+            _classify_range(conn, reference, evaluators, start, start + chunk - 1, now,
+                            run_id, summary)
+            session.commit()
+            conn = session.connection()
+            if progress:
+                progress(summary.customers)
+    finally:
+        for evaluator in evaluators:
+            evaluator.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+@dataclass
+class Evaluated:
+    """One batch: the customers and lines with their facts and results, in order."""
+
+    customers: list[dict[str, Any]]
+    customer_results: list[RecordResult]
+    lines: list[dict[str, Any]]
+    line_results: list[RecordResult]
+
+
+def evaluate_range(conn: Connection, reference: RunReference,
+                   evaluators: Sequence[ParallelEvaluator], low: int, high: int) -> Evaluated:
+    """Facts and results of the customers with ids in [low, high] and their lines."""
+    as_of = reference.as_of
+    lines = load_subscriber_facts(conn, as_of, low, high)
+    first, for_customers, last = evaluators
+    line_results = first.evaluate(lines, as_of)
+    _feed(lines, line_results)
+    customers = _customer_records(conn, lines, reference, low, high)
+    customer_results = for_customers.evaluate(customers, as_of)
+    decided = {record["key"]: result.decisions for record, result
+               in zip(customers, customer_results, strict=True)}
+    for line in lines:
+        line.update({output: decision.value for output, decision
+                     in decided.get(line["customer_id"], {}).items()})
+    for result, later in zip(line_results, last.evaluate(lines, as_of), strict=True):
+        result.decisions.update(later.decisions)
+        result.alerts.extend(later.alerts)
+        result.errors.update(later.errors)
+    return Evaluated(customers, customer_results, lines, line_results)
+
+
+def _classify_range(conn: Connection, reference: RunReference,
+                    evaluators: list[ParallelEvaluator], low: int, high: int, now: datetime,
+                    run_id: int | None, summary: RunSummary) -> None:
+    batch = evaluate_range(conn, reference, evaluators, low, high)
+    for result in (*batch.line_results, *batch.customer_results):
+        for ruleset, reason in result.errors.items():
+            summary.errors[ruleset] += 1
+            if len(summary.error_examples) < 10:
+                summary.error_examples.append(f"{ruleset} #{result.key}: {reason}")
+    summary.changes.update(store_results(conn, batch.customer_results, batch.line_results,
+                                         now, run_id))
+    summary.customers += len(batch.customers)
+    summary.subscribers += len(batch.lines)
+
+
+def _feed(records: list[dict[str, Any]], results: list[RecordResult]) -> None:
+    for record, result in zip(records, results, strict=True):
+        record.update({output: decision.value for output, decision
+                       in result.decisions.items()})
+
+
+def _customer_records(conn: Connection, lines: list[dict[str, Any]],
+                      reference: RunReference, low: int, high: int) -> list[dict[str, Any]]:
+    by_customer: dict[int, list[dict[str, Any]]] = {}
+    for line in lines:
+        by_customer.setdefault(line["customer_id"], []).append(line)
+    rows = conn.execute(select(Customer.id, Customer.code, Customer.name, Customer.vip_card,
+                               Customer.key_account_code)
+                        .where(Customer.id.between(low, high)).order_by(Customer.id))
+    return [customer_facts(row, by_customer.get(row.id, []), reference) for row in rows]
