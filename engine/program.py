@@ -1,6 +1,6 @@
 """A set of rulesets as one program: dependency checks, order and compilation."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from graphlib import CycleError, TopologicalSorter
 
 from engine.catalog import DEFAULT_CATALOG, Catalog
@@ -29,9 +29,14 @@ def dependency_order(rulesets: Sequence[Ruleset]) -> list[Ruleset]:
         raise DependencyCycleError("dependency cycle: " + " → ".join(cycle)) from None
 
 
-def build_program(rulesets: Sequence[Ruleset], catalog: Catalog = DEFAULT_CATALOG) -> Program:
-    """Validated rulesets compiled in dependency order."""
-    outputs = {ruleset.name: ruleset.output for ruleset in rulesets}
+def build_program(rulesets: Sequence[Ruleset], catalog: Catalog = DEFAULT_CATALOG,
+                  other_outputs: Mapping[str, str] | None = None) -> Program:
+    """Validated rulesets compiled in dependency order.
+
+    ``other_outputs`` names what rulesets outside ``rulesets`` decide, when some of
+    ``rulesets`` depend on them (their outputs then come with the records).
+    """
+    outputs = {**(other_outputs or {}), **{ruleset.name: ruleset.output for ruleset in rulesets}}
     compiled = []
     for ruleset in dependency_order(rulesets):
         visible = catalog.visible_facts(

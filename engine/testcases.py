@@ -1,5 +1,6 @@
 """Running a ruleset's test cases: given facts → the expected value or alert types."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,9 +25,11 @@ class TestOutcome:
     detail: str
 
 
-def run_tests(ruleset: Ruleset, catalog: Catalog = DEFAULT_CATALOG) -> list[TestOutcome]:
-    """Every test case of ``ruleset``; outputs of its dependencies come from ``given``."""
-    program = build_program([ruleset], catalog)
+def run_tests(ruleset: Ruleset, other_outputs: Mapping[str, str] | None = None,
+              catalog: Catalog = DEFAULT_CATALOG) -> list[TestOutcome]:
+    """Every test case of ``ruleset``; outputs of its dependencies (``other_outputs``:
+    ruleset name → output) come from ``given``."""
+    program = build_program([ruleset], catalog, other_outputs)
     outcomes = []
     for case in ruleset.tests:
         as_of = case.as_of or DEFAULT_TEST_DATE

@@ -44,13 +44,17 @@ def _read_all(files: Iterable[Path], directory: Path) -> tuple[dict[str, dict], 
     return documents, unreadable
 
 
-def _reports(files: tuple[Path, ...], directory: Path) -> tuple[list[Report], list[str]]:
+def _reports(files: tuple[Path, ...], directory: Path
+             ) -> tuple[list[Report], list[str], dict[str, str]]:
+    """Reports of ``files`` (all of ``directory`` if none), unreadable files, and the
+    output of every ruleset found (for dependencies)."""
     targets = files or tuple(ruleset_files(directory))
     documents, unreadable = _read_all(targets, directory)
     wanted = {str(path.resolve()) for path in targets}
-    reports = [report for report in validate_documents(documents, DEFAULT_CATALOG)
-               if report.source in wanted]
-    return reports, unreadable
+    every = validate_documents(documents, DEFAULT_CATALOG)
+    outputs = {report.ruleset.name: report.ruleset.output for report in every
+               if report.ruleset is not None}
+    return [report for report in every if report.source in wanted], unreadable, outputs
 
 
 @rules_group.command("validate")
@@ -64,7 +68,7 @@ def validate_command(files: tuple[Path, ...], all_files: bool, directory: Path) 
     """
     if not files and not all_files:
         raise click.UsageError("name ruleset files, or --all")
-    reports, unreadable = _reports(() if all_files else files, directory)
+    reports, unreadable, _ = _reports(() if all_files else files, directory)
     for message in unreadable:
         click.echo(f"error: {message}", err=True)
     for report in reports:
@@ -87,7 +91,7 @@ def validate_command(files: tuple[Path, ...], all_files: bool, directory: Path) 
 @click.option("--verbose", "-v", is_flag=True, help="List passing tests too.")
 def test_command(files: tuple[Path, ...], directory: Path, verbose: bool) -> None:
     """Run the test cases of ruleset files (all of --dir by default). Exits 1 on a failure."""
-    reports, unreadable = _reports(files, directory)
+    reports, unreadable, outputs = _reports(files, directory)
     failed = len(unreadable)
     for message in unreadable:
         click.echo(f"error: {message}", err=True)
@@ -97,7 +101,7 @@ def test_command(files: tuple[Path, ...], directory: Path, verbose: bool) -> Non
                        err=True)
             failed += 1
             continue
-        outcomes = run_tests(report.ruleset)
+        outcomes = run_tests(report.ruleset, outputs)
         for outcome in outcomes:
             if not outcome.passed:
                 failed += 1
