@@ -119,33 +119,33 @@ class _Compiler:
                 op in (Op.IN, Op.NOT_IN) and len(value) > MAX_INLINE_LIST):
             return self._leaf({self.predicate(test): 0 if negate else 1})
         key = self.key(fact, value)
-        present = self._leaf({"$ex": {key: 1}})
-        missing = self._leaf({"$nex": {key: 1}})
         if op is Op.IS_EMPTY:
-            return present if negate else missing
+            return self._leaf({"$ex" if negate else "$nex": {key: 1}})
         if op is Op.BETWEEN:
             low, high = (encode(fact, bound) for bound in value)
             if negate:
                 return _combine("$or", [self.compare(Op.LT, key, low),
-                                        self.compare(Op.GT, key, high), missing])
+                                        self.compare(Op.GT, key, high), self.missing(key)])
             return _combine("$and", [self.compare(Op.GE, key, low),
                                      self.compare(Op.LE, key, high)])
-        if op in (Op.IN, Op.NOT_IN):
-            values = [encode(fact, item) for item in value]
-            equal = _combine("$or", [self._leaf({key: item}) for item in values])
-            differ = _combine("$and", [self._leaf({"$neq": {key: item}}) for item in values])
-            if (op is Op.IN) != negate:
-                return equal if op is Op.IN else _combine("$or", [equal, missing])
-            return differ if op is Op.NOT_IN else _combine("$or", [differ, missing])
+        if op in (Op.IN, Op.NOT_IN, Op.EQ, Op.NE):
+            # A date list may mix absolute and relative dates: each item has its own key.
+            items = value if op in (Op.IN, Op.NOT_IN) else (value,)
+            keyed = [(self.key(fact, item), encode(fact, item)) for item in items]
+            member = op in (Op.IN, Op.EQ)
+            if member != negate:  # in the list, or (negated "not in") empty or in it
+                equal = _combine("$or", [self._leaf({k: item}) for k, item in keyed])
+                return equal if member else _combine("$or", [equal, self.missing(key)])
+            differ = _combine("$and", [self._leaf({"$neq": {k: item}}) for k, item in keyed])
+            return differ if not member else _combine("$or", [differ, self.missing(key)])
         encoded = encode(fact, value)
-        if op in (Op.EQ, Op.NE):
-            equal, differ = self._leaf({key: encoded}), self._leaf({"$neq": {key: encoded}})
-            if (op is Op.EQ) != negate:
-                return equal if op is Op.EQ else _combine("$or", [equal, missing])
-            return differ if op is Op.NE else _combine("$or", [differ, missing])
         if negate:
-            return _combine("$or", [self.compare(_NEGATED[op], key, encoded), missing])
+            return _combine("$or", [self.compare(_NEGATED[op], key, encoded),
+                                    self.missing(key)])
         return self.compare(op, key, encoded)
+
+    def missing(self, key: str) -> dict:
+        return self._leaf({"$nex": {key: 1}})
 
     def compare(self, op: Op, key: str, value: Any) -> dict:
         return self._leaf({_COMPARE[op]: {key: value}})
