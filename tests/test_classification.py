@@ -1,6 +1,6 @@
 """A classification run on the demo province, on SQLite and PostgreSQL."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from flask import Flask
 from sqlalchemy import Engine, func, select, update
@@ -63,7 +63,7 @@ def test_a_pinned_value_stays_and_records_the_rules_opinion(app: Flask,
     db.session.execute(update(CustomerDecision).where(*where).values(
         value="pinned_tier", source=DecisionSource.PIN, pin_reason="test"))
     db.session.commit()
-    classify(db.session, AS_OF, datetime.now(timezone.utc))
+    classify(db.session, AS_OF, datetime.now(UTC))
     row = db.session.execute(select(CustomerDecision.value, CustomerDecision.rule_value)
                              .where(*where)).one()
     assert tuple(row) == ("pinned_tier", rule_value)

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from engine import evaluate
-from engine.compiler import compile_ruleset
 from engine.catalog import CUSTOMER_FACTS
+from engine.compiler import compile_ruleset
 from engine.evaluate import evaluate_batch
 from engine.language import HitPolicy
 from engine.lint import structural_problems, unreachable_rules
