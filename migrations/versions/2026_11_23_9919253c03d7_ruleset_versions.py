@@ -5,9 +5,8 @@ Revises: 3f4a1a8a09bc
 Create Date: 2026-11-23 11:49:33.470934
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '9919253c03d7'
