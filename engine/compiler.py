@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import Any
 
 from engine.catalog import Fact, FactType
@@ -54,9 +55,14 @@ class Predicate:
     op: Op
     value: Any
 
-    def holds(self, value: Any) -> bool:
+    def holds(self, value: Any, as_of: date) -> bool:
         if value is None:
             return False
+        if isinstance(self.value, frozenset) and any(isinstance(item, RelativeDate)
+                                                     for item in self.value):
+            members = {item.resolve(as_of) if isinstance(item, RelativeDate) else item
+                       for item in self.value}
+            return (value in members) == (self.op is Op.IN)
         if self.op is Op.STARTS_WITH:
             return value.startswith(self.value)
         if self.op is Op.MATCHES:

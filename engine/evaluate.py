@@ -153,7 +153,7 @@ def _encode(ruleset: CompiledRuleset, state: _Record, number: int,
         if value is not None:
             message[f"{name}__days"] = value.toordinal() - as_of.toordinal()
     for predicate in ruleset.predicates:
-        message[predicate.key] = int(predicate.holds(normalised[predicate.fact]))
+        message[predicate.key] = int(predicate.holds(normalised[predicate.fact], as_of))
     return message
 
 

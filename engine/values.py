@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
@@ -137,6 +137,11 @@ def native_problem(fact: Fact, value: Any) -> str | None:
         return None if isinstance(value, bool) else f"expected true/false, got {describe(value)}"
     if not isinstance(value, str):
         return f"expected text, got {describe(value)}"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text is not valid Unicode (lone surrogate)"
     if len(value) > MAX_STRING_LENGTH:
         return f"text longer than {MAX_STRING_LENGTH} characters"
     if kind is FactType.ENUM and value not in fact.values:
@@ -156,6 +161,8 @@ def normalise(fact: Fact, value: Any) -> Any:
         return number.quantize(_SCALE, rounding=ROUND_HALF_EVEN)
     if fact.type in (FactType.STRING, FactType.ENUM):
         return unicodedata.normalize("NFC", value) or None
+    if fact.type is FactType.DATE and isinstance(value, datetime):
+        return value.date()
     return value
 
 

@@ -92,6 +92,8 @@ def fits(fact: Fact, value: Any) -> bool:
         return isinstance(value, bool)
     if not isinstance(value, str) or len(value) > MAX_TEXT:
         return False
+    if any("\ud800" <= char <= "\udfff" for char in value):
+        return False  # not encodable as UTF-8: refused before the engine sees it
     return kind is FactType.STRING or value in fact.values
 
 
