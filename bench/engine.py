@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from engine.catalog import Subject  # noqa: E402
 from engine.evaluate import Program, RecordResult  # noqa: E402
+from engine.months import months_between  # noqa: E402
 from engine.program import build_program  # noqa: E402
 from engine.validation import validate_documents  # noqa: E402
 from engine.workers import ParallelEvaluator  # noqa: E402
@@ -111,11 +112,6 @@ def _history(rng: random.Random, monthly: float, installed: date, silent: int) -
         months.append(0 if back < silent else
                       int(monthly * (1 + trend) ** -back * rng.uniform(0.85, 1.15)))
     return months
-
-
-def _months_between(start: date, end: date) -> int:
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return months - 1 if end.day < start.day else months
 
 
 def _installed(rng: random.Random) -> date:
@@ -180,7 +176,7 @@ def make_subscribers(n: int, seed: int) -> list[dict[str, Any]]:
             "vip_card": rng.choices(VIP_CARDS, VIP_P)[0],
             "key_account": rng.random() < 0.01,
             **_revenue_facts(months),
-            "tenure_months": max(_months_between(installed, AS_OF), 0),
+            "tenure_months": max(months_between(installed, AS_OF), 0),
             "days_to_agreement_end": (agreement - AS_OF).days if agreement else None,
             "long_distance_minutes": distance if has_this else None,
             "long_distance_change_pct": _pct(distance if has_this else None,
@@ -231,7 +227,7 @@ def make_customers(n: int, seed: int) -> list[dict[str, Any]]:
             "prepaid_only": all(rng.random() < 0.15 for _ in range(size)),
             "main_product": rng.choice(PRODUCTS),
             **_revenue_facts(months),
-            "tenure_months": max(_months_between(installed, AS_OF), 0),
+            "tenure_months": max(months_between(installed, AS_OF), 0),
             "revenue_percentile": sum(months),  # replaced below by its percentile
             "community": community,
             "channel": channel if rng.random() < 0.98 else None,

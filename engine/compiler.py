@@ -96,7 +96,8 @@ class CompiledRuleset:
     value_keys: tuple[str, ...] = ()
     day_keys: tuple[str, ...] = ()
     predicates: tuple[Predicate, ...] = ()
-    default: Outcome | None = None
+    #: Rule id → its place in the ruleset (``default`` last): lower decides first.
+    priority: dict[str, int] = field(default_factory=dict)
     #: Distinct comparisons in the compiled definition (for the structural lint).
     distinct_tests: set[str] = field(default_factory=set)
 
@@ -215,5 +216,6 @@ def compile_ruleset(ruleset: Ruleset, facts: dict[str, Fact]) -> CompiledRuleset
         definition=definition, rules=rules,
         facts={name: facts[name] for name in dict.fromkeys(read)},
         value_keys=tuple(compiler.value_keys), day_keys=tuple(compiler.day_keys),
-        predicates=tuple(compiler.predicates.values()), default=ruleset.default,
+        predicates=tuple(compiler.predicates.values()),
+        priority={rule_id: index for index, rule_id in enumerate(rules)},
         distinct_tests=compiler.tests)

@@ -19,7 +19,7 @@ import contextlib
 import itertools
 import json
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -231,11 +231,10 @@ def _apply(ruleset: CompiledRuleset, state: _Record, fired: list[str] | None) ->
         raise RecordError(refused[0][1:])
     result = state.result
     if ruleset.hit_policy is HitPolicy.COLLECT:
-        order = list(ruleset.rules)
-        for rule_id in sorted(set(fired) - {DEFAULT_RULE}, key=order.index):
+        for rule_id in sorted(set(fired) - {DEFAULT_RULE}, key=ruleset.priority.__getitem__):
             result.alerts.append(_alert(ruleset, ruleset.rules[rule_id], state))
         return
-    rule = ruleset.rules[min(fired, key=list(ruleset.rules).index)]
+    rule = ruleset.rules[min(fired, key=ruleset.priority.__getitem__)]
     outcome = rule.then
     assert outcome is not None and not isinstance(outcome, AlertOutcome)
     value = outcome.value if outcome.fact is None else state.normalised.get(outcome.fact)
@@ -258,8 +257,3 @@ def _alert(ruleset: CompiledRuleset, rule: CompiledRule, state: _Record) -> Rais
 def _read(ruleset: CompiledRuleset, rule: CompiledRule, state: _Record) -> dict[str, str]:
     return {name: display(ruleset.facts[name], state.normalised.get(name))
             for name in rule.reads}
-
-
-def loaded_rulesets() -> Iterable[str]:
-    """Engine names of the rulesets this process has loaded (for tests and metrics)."""
-    return tuple(_handles)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from engine.catalog import DECIMAL_PLACES
+from engine.months import add_months, months_between
 from webapp.models import (
     BillingArea,
     Customer,
@@ -36,20 +37,9 @@ TRAFFIC = (SubscriberMonth.local_minutes + SubscriberMonth.long_distance_minutes
 _PLACES = Decimal(1).scaleb(-DECIMAL_PLACES)
 
 
-def add_months(day: date, months: int) -> date:
-    total = day.year * 12 + day.month - 1 + months
-    return date(total // 12, total % 12 + 1, 1)
-
-
 def report_month(as_of: date) -> date:
     """First day of the latest complete month."""
     return add_months(as_of.replace(day=1), -1)
-
-
-def months_between(start: date, end: date) -> int:
-    """Whole months from ``start`` to ``end`` (negative if ``end`` is earlier)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return months - 1 if end.day < start.day else months
 
 
 def average(total: int, months: int) -> int:
@@ -138,7 +128,7 @@ def subscriber_fact_query(window: MonthWindow, lo: int, hi: int) -> Any:
     )
 
 
-def subscriber_facts(row: Any, window: MonthWindow, as_of: date) -> dict[str, Any]:
+def subscriber_facts(row: Any, as_of: date) -> dict[str, Any]:
     """One query row as a fact record (``key`` = subscriber id)."""
     has_this = bool(row.has_this)
     rev_this = int(row.rev_this or 0) if has_this else None
@@ -187,4 +177,4 @@ def load_subscriber_facts(conn: Connection, as_of: date, lo: int, hi: int) -> li
     """Fact records of the lines of the customers with ids in [lo, hi]."""
     window = MonthWindow.for_date(as_of)
     rows = conn.execute(subscriber_fact_query(window, lo, hi))
-    return [subscriber_facts(row, window, as_of) for row in rows]
+    return [subscriber_facts(row, as_of) for row in rows]

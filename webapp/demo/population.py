@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from engine.months import add_months
 from webapp.demo.province import LINES_PER_PREFIX, BillingAreaPlan
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韦覃蒙黎陆"
@@ -58,9 +59,9 @@ class Population:
         self.areas = areas
         self.as_of = as_of
         self.rng = rng
-        self.months = [_add_months(as_of.replace(day=1), offset - MONTHS)
+        self.months = [add_months(as_of.replace(day=1), offset - MONTHS)
                        for offset in range(MONTHS)]
-        self.month_labels = [(month.strftime("%Y-%m"), _add_months(month, 1))
+        self.month_labels = [(month.strftime("%Y-%m"), add_months(month, 1))
                              for month in self.months]
         self.next_regular = dict.fromkeys((area.code for area in areas), 0)
         self.next_segment = {(area.code, index): 0 for area in areas
@@ -176,8 +177,3 @@ def _company_name(rng: random.Random, area: BillingAreaPlan) -> str:
 
 def _yuan(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
-
-
-def _add_months(day: date, months: int) -> date:
-    total = day.year * 12 + day.month - 1 + months
-    return date(total // 12, total % 12 + 1, 1)

@@ -11,9 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.catalog import DEFAULT_CATALOG
-from engine.evaluate import Program
 from engine.language import Ruleset
-from engine.program import build_program
 from engine.validation import Report, validate_documents
 from webapp.models import RulesetVersion
 
@@ -83,7 +81,3 @@ def live_rulesets(session: Session) -> list[Ruleset]:
     if any(not report.ok for report in reports):
         raise InvalidRulesetsError(reports)
     return [report.ruleset for report in reports if report.ruleset is not None]
-
-
-def live_program(session: Session) -> Program:
-    return build_program(live_rulesets(session))
