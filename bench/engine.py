@@ -29,6 +29,7 @@ throughout). CPU taken meanwhile by other processes is reported: rerun if it sho
 """
 
 import argparse
+import collections
 import gc
 import math
 import random
@@ -52,9 +53,10 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from engine.catalog import Subject  # noqa: E402
-from engine.evaluate import Program, RecordResult  # noqa: E402
+from engine.evaluate import Program  # noqa: E402
 from engine.months import months_between  # noqa: E402
 from engine.program import build_program  # noqa: E402
+from engine.results import RecordResult  # noqa: E402
 from engine.validation import validate_documents  # noqa: E402
 from engine.workers import ParallelEvaluator  # noqa: E402
 from webapp.rulesets.files import read_document, ruleset_files  # noqa: E402
@@ -282,10 +284,18 @@ def engine_decisions(subject: Subject, result: RecordResult) -> Decisions:
                  for output in OUTPUTS[subject])
 
 
-def run_engine(evaluator: ParallelEvaluator, records: Sequence[dict]) -> int:
-    """Evaluate ``records``, keeping nothing; returns how many had an error."""
-    return sum(1 for part in evaluator.evaluate_chunks(records, AS_OF)
-               for result in part if result.errors)
+def run_engine(evaluator: ParallelEvaluator, records: Sequence[dict], build: bool = False) -> int:
+    """Evaluate ``records``, keeping nothing; returns how many had an error.
+
+    The results arrive compact (:class:`engine.results.Results`); ``build`` also builds
+    the :class:`RecordResult` of every record, as a caller reading each one would.
+    """
+    errors = 0
+    for part in evaluator.evaluate_chunks(records, AS_OF):
+        errors += len(part.errors)
+        if build:
+            collections.deque(part, maxlen=0)
+    return errors
 
 
 # --- (c) the same decisions by hand with numpy ---------------------------------------------
@@ -662,7 +672,8 @@ def main() -> None:
                                    for i in range(sample)]}
 
     print(f"agreement on the first {sample:,} records of each subject:")
-    engine, rates, parallel, one_core, errors = {}, [], Measure(), Measure(), 0
+    engine, rates, errors = {}, [], 0
+    parallel, built, one_core = Measure(), Measure(), Measure()
     for subject, program in programs.items():  # one pool at a time, as a run has
         with ParallelEvaluator(program, processes=2) as evaluator:
             records = population[subject]
@@ -672,6 +683,8 @@ def main() -> None:
                                    expected[subject], records[:sample]))
             with measured(parallel, f"{subject}s", n):
                 errors += run_engine(evaluator, records)
+            with measured(built, f"{subject}s", one_core_n):
+                run_engine(evaluator, records[:one_core_n], build=True)
     for subject, program in programs.items():
         with ParallelEvaluator(program, processes=0) as evaluator, \
                 measured(one_core, f"{subject}s", one_core_n):
@@ -699,6 +712,8 @@ def main() -> None:
 
     print(f"\n  {'':34} {'records':>10} {'time':>9} {'rate':>12} {'peak RSS, growth':>18}")
     print(line("(a) engine, 2 worker processes", parallel))
+    print(line("(a) same, every RecordResult built", built,
+               "" if one_core_n == n else f"first {one_core_n:,} of each subject"))
     print(line("(a) engine, 1 process", one_core,
                "" if one_core_n == n else f"first {one_core_n:,} of each subject"))
     print(line("(b) naive durable.lang, 1 process", naive,

@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 
 from engine.catalog import DEFAULT_CATALOG, Fact, FactType, Subject
 from engine.domain import Severity, StatisticalAttribute
-from engine.evaluate import RecordResult, evaluate_batch
+from engine.evaluate import evaluate_batch
 from engine.language import OP_ALIASES, OPERATORS, Op, Ruleset
 from engine.program import build_program
+from engine.results import RecordResult
 from engine.schema import load_ruleset
 from engine.values import RelativeDate, parse_literal
 from tests.engine.interpreter import (

@@ -160,4 +160,4 @@ def test_spawned_workers_give_the_same_results() -> None:
     records = [{"key": n, "line_count": n % 7} for n in range(6_000)]
     with ParallelEvaluator(program, processes=2, chunk=1000) as pool:
         parallel = pool.evaluate(records, AS_OF)
-    assert parallel == evaluate_batch(program, records, AS_OF)
+    assert parallel == list(evaluate_batch(program, records, AS_OF))

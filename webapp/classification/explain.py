@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from engine.evaluate import Decision, RecordResult
+from engine.results import Decision, RecordResult
 from engine.workers import ParallelEvaluator
 from webapp.classification.reference import load_reference
 from webapp.classification.run import evaluate_range, stages

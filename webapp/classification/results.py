@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from engine.domain import DecisionSource
-from engine.evaluate import RecordResult
+from engine.results import RecordResult
 from webapp.models import Alert, CustomerDecision, SubscriberDecision
 
 

@@ -17,9 +17,10 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from engine.catalog import Subject
-from engine.evaluate import Program, RecordResult
+from engine.evaluate import Program
 from engine.language import Ruleset
 from engine.program import build_program
+from engine.results import RecordResult
 from engine.workers import ParallelEvaluator
 from webapp.classification.facts import load_subscriber_facts
 from webapp.classification.reference import RunReference, customer_facts, load_reference
