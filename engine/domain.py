@@ -109,3 +109,20 @@ class DecisionSource(StrEnum):
 
     RULE = "rule"
     PIN = "pin"
+
+
+class RunKind(StrEnum):
+    """Why a classification run evaluates what it evaluates."""
+
+    FULL = "full"  # every customer
+    CHANGED = "changed"  # queued by imports and manual changes
+    DUE = "due"  # outcome may change with time alone (and pin expiry)
+    PUBLISHED = "published"  # a ruleset version was published
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    #: Found running by a later run whose process was gone (killed, crashed).
+    INTERRUPTED = "interrupted"

@@ -81,19 +81,28 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 @pytest.fixture
 def engine(app: Flask) -> Iterator[Engine]:
-    """The app's engine; every table is emptied after the test."""
+    """The app's engine; every table is emptied after the test (the append-only
+    adjustment log too: its triggers are set aside meanwhile)."""
     yield db.engine
     db.session.remove()
     tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             names = ", ".join(f'"{table.name}"' for table in tables)
+            conn.execute(text("SET session_replication_role = replica"))
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            conn.execute(text("SET session_replication_role = DEFAULT"))
         else:
+            triggers = conn.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+            for name, _sql in triggers:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
             # org_unit and billing_area refer to each other: no delete order satisfies both.
             conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
             for table in tables:
                 conn.execute(table.delete())
+            for _name, sql in triggers:
+                conn.exec_driver_sql(sql)
             conn.commit()
             conn.exec_driver_sql("PRAGMA foreign_keys = ON")
         conn.commit()

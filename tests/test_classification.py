@@ -1,12 +1,11 @@
 """A classification run on the demo province, on SQLite and PostgreSQL."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask import Flask
 from sqlalchemy import Engine, func, select, update
 
-from engine.domain import ClassifiedAttribute, DecisionSource
-from webapp.classification.run import classify
+from engine.domain import ClassifiedAttribute, DecisionSource, RunKind
 from webapp.database import db
 from webapp.models import (
     Alert,
@@ -15,6 +14,7 @@ from webapp.models import (
     Subscriber,
     SubscriberDecision,
 )
+from webapp.pipeline.runs import reclassify
 
 AS_OF = date(2026, 11, 23)
 
@@ -24,7 +24,7 @@ def test_demo_is_classified_completely_and_reruns_change_nothing(app: Flask,
     runner = app.test_cli_runner()
     demo = runner.invoke(args=["demo", "-n", "1500", "--as-of", AS_OF.isoformat()])
     assert demo.exit_code == 0, demo.output
-    assert "errors: 0" in demo.output
+    assert "records not decided: 0" in demo.output
     for attribute in ("statistical_attribute (customers): ", "service_tier (customers): ",
                       "lifecycle_stage (customers): ", "community (lines): ",
                       "open alerts (lines): "):
@@ -38,7 +38,7 @@ def test_demo_is_classified_completely_and_reruns_change_nothing(app: Flask,
         assert conn.scalar(select(func.count()).select_from(SubscriberDecision)) == lines
         assert conn.scalar(select(func.count()).select_from(Alert)) > 0
 
-    again = runner.invoke(args=["classify", "--as-of", AS_OF.isoformat()])
+    again = runner.invoke(args=["reclassify", "--all", "--as-of", AS_OF.isoformat()])
     assert again.exit_code == 0, again.output
     assert "decisions 0" in again.output and "alerts raised 0" in again.output
     assert "alerts cleared 0" in again.output
@@ -63,7 +63,7 @@ def test_a_pinned_value_stays_and_records_the_rules_opinion(app: Flask,
     db.session.execute(update(CustomerDecision).where(*where).values(
         value="pinned_tier", source=DecisionSource.PIN, pin_reason="test"))
     db.session.commit()
-    classify(db.session, AS_OF, datetime.now(UTC))
+    reclassify(db.session, RunKind.FULL, AS_OF)
     row = db.session.execute(select(CustomerDecision.value, CustomerDecision.rule_value)
                              .where(*where)).one()
     assert tuple(row) == ("pinned_tier", rule_value)

@@ -60,13 +60,16 @@ def test_a_log_entry_has_one_actor_and_a_subject(
 ) -> None:
     _subscriber_id, customer_id = subject_ids
     entry = {"logged_at": NOW, "customer_id": customer_id, "attribute": "service_tier",
-             "old_value": "standard", "new_value": "gold"}
+             "old_value": "standard", "new_value": "gold", "chain_seq": 1,
+             "chain_hash": "0" * 64}
     _insert(engine, AdjustmentLogEntry.__table__, {**entry, "run_id": 1})
-    for broken in ({**entry}, {**entry, "run_id": 1, "customer_id": None}):
+    for broken in ({**entry, "chain_seq": 2},
+                   {**entry, "chain_seq": 3, "run_id": 1, "customer_id": None}):
         with pytest.raises(IntegrityError):
             _insert(engine, AdjustmentLogEntry.__table__, broken)
     # The database refuses unknown attributes too, not only the ORM.
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(text(
-            "INSERT INTO adjustment_log (logged_at, run_id, customer_id, attribute) "
-            "VALUES (:now, 1, :customer, 'shoe_size')"), {"now": NOW, "customer": customer_id})
+            "INSERT INTO adjustment_log (logged_at, run_id, customer_id, attribute, chain_seq, "
+            "chain_hash) VALUES (:now, 1, :customer, 'shoe_size', 4, :hash)"),
+            {"now": NOW, "customer": customer_id, "hash": "0" * 64})

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from engine.results import Decision, RecordResult
 from engine.workers import ParallelEvaluator
+from webapp.classification.facts import CustomerChunk
 from webapp.classification.reference import load_reference
 from webapp.classification.run import evaluate_range, stages
 from webapp.models import Subscriber
@@ -18,7 +19,7 @@ def explain_line(session: Session, subscriber: Subscriber, as_of: date) -> Itera
     conn = session.connection()
     evaluators = [ParallelEvaluator(program, 0) for program in stages(live_rulesets(session))]
     batch = evaluate_range(conn, load_reference(conn, as_of), evaluators,
-                           subscriber.customer_id, subscriber.customer_id)
+                           CustomerChunk(subscriber.customer_id, subscriber.customer_id))
     line = next(result for record, result in zip(batch.lines, batch.line_results, strict=True)
                 if record["key"] == subscriber.id)
     yield f"line {subscriber.service_number} (customer {subscriber.customer_id}), " \

@@ -8,6 +8,7 @@ exact decimal arithmetic. Nothing here runs per rule.
 *This month* is the latest complete month: the month before the evaluation date's.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -71,8 +72,30 @@ def _sum_when(condition: Any, value: Any) -> Any:
     return func.sum(case((condition, value), else_=literal(0)))
 
 
-def subscriber_fact_query(window: MonthWindow, lo: int, hi: int) -> Any:
-    """Lines of the customers with ids in [lo, hi] and everything their facts derive from."""
+@dataclass(frozen=True)
+class CustomerChunk:
+    """The customers a batch evaluates: ids in [low, high], only ``ids`` when given.
+
+    A full run walks id ranges; an incremental run passes the (sorted) ids it took from
+    the queue. A customer and all its lines are always in the same chunk.
+    """
+
+    low: int
+    high: int
+    ids: tuple[int, ...] | None = None
+
+    @classmethod
+    def of(cls, ids: Sequence[int]) -> "CustomerChunk":
+        return cls(min(ids), max(ids), tuple(sorted(ids)))
+
+    def where(self, column: Any) -> Any:
+        """A condition on a customer-id column: the customer is in this chunk."""
+        clause = column.between(self.low, self.high)
+        return clause if self.ids is None else and_(clause, column.in_(self.ids))
+
+
+def subscriber_fact_query(window: MonthWindow, chunk: CustomerChunk) -> Any:
+    """Lines of the customers of ``chunk`` and everything their facts derive from."""
     month = SubscriberMonth.month
     in_previous = month.between(*window.previous)
     history = (
@@ -89,7 +112,7 @@ def subscriber_fact_query(window: MonthWindow, lo: int, hi: int) -> Any:
             _sum_when(month == window.this, TRAFFIC).label("traffic"),
         )
         .where(SubscriberMonth.subscriber_id.in_(
-                   select(Subscriber.id).where(Subscriber.customer_id.between(lo, hi))),
+                   select(Subscriber.id).where(chunk.where(Subscriber.customer_id))),
                month.between(window.year_start, window.this))
         .group_by(SubscriberMonth.subscriber_id)
         .subquery()
@@ -123,7 +146,7 @@ def subscriber_fact_query(window: MonthWindow, lo: int, hi: int) -> Any:
         .outerjoin(unassigned, and_(unassigned.unassigned_billing_area_id == BillingArea.id,
                                     unassigned.channel == "public"))
         .outerjoin(history, history.c.sid == Subscriber.id)
-        .where(Subscriber.customer_id.between(lo, hi))
+        .where(chunk.where(Subscriber.customer_id))
         .order_by(Subscriber.customer_id, Subscriber.id)
     )
 
@@ -173,8 +196,8 @@ def subscriber_facts(row: Any, as_of: date) -> dict[str, Any]:
     }
 
 
-def load_subscriber_facts(conn: Connection, as_of: date, lo: int, hi: int) -> list[dict]:
-    """Fact records of the lines of the customers with ids in [lo, hi]."""
+def load_subscriber_facts(conn: Connection, as_of: date, chunk: CustomerChunk) -> list[dict]:
+    """Fact records of the lines of the customers of ``chunk``."""
     window = MonthWindow.for_date(as_of)
-    rows = conn.execute(subscriber_fact_query(window, lo, hi))
+    rows = conn.execute(subscriber_fact_query(window, chunk))
     return [subscriber_facts(row, as_of) for row in rows]

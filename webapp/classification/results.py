@@ -1,9 +1,11 @@
 """Storing evaluation results: only what changed is written.
 
-A decision is updated when its value or the rule (and ruleset version) behind it changed;
-a pinned value keeps its pin and only records what the rules would decide. Alerts are
-raised once per subject, type and rule while they match, and cleared (not deleted) when
-they stop matching.
+A decision is written when its value changed, with its source (rule, ruleset version,
+run) and one adjustment-log row in the same transaction; when only the rule behind an
+unchanged value differs, nothing is written (the stored source is the rule that set the
+value). A pinned value keeps its pin and only records what the rules would decide.
+Alerts are raised once per subject, type and rule while they match, and cleared (not
+deleted) when they stop matching.
 """
 
 from collections import Counter
@@ -15,17 +17,19 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from engine.domain import DecisionSource
 from engine.results import RecordResult
+from webapp.audit import chain
 from webapp.models import Alert, CustomerDecision, SubscriberDecision
 
 
 def store_results(conn: Connection, customers: Sequence[RecordResult],
-                  lines: Sequence[RecordResult], now: datetime,
-                  run_id: int | None) -> Counter:
+                  lines: Sequence[RecordResult], now: datetime, run_id: int) -> Counter:
     changes: Counter = Counter()
+    log: list[dict[str, Any]] = []
     changes["decisions"] += _store_decisions(conn, CustomerDecision, "customer_id", customers,
-                                             now, run_id)
+                                             now, run_id, log)
     changes["decisions"] += _store_decisions(conn, SubscriberDecision, "subscriber_id", lines,
-                                             now, run_id)
+                                             now, run_id, log)
+    chain.append(conn, log)
     raised, cleared = _store_alerts(conn, lines, now, run_id)
     changes["alerts raised"] += raised
     changes["alerts cleared"] += cleared
@@ -33,14 +37,15 @@ def store_results(conn: Connection, customers: Sequence[RecordResult],
 
 
 def _store_decisions(conn: Connection, model: Any, key: str, results: Sequence[RecordResult],
-                     now: datetime, run_id: int | None) -> int:
+                     now: datetime, run_id: int, log: list[dict[str, Any]]) -> int:
+    """Write the decisions that changed; their adjustment-log rows go to ``log``."""
     ids = [result.key for result in results if result.decisions]
     if not ids:
         return 0
     subject = getattr(model, key)
     stored = {(row[0], row.attribute): row for row in conn.execute(
         select(subject, model.attribute, model.value, model.source, model.rule_id,
-               model.ruleset_version, model.rule_value).where(subject.in_(ids)))}
+               model.rule_value).where(subject.in_(ids)))}
     inserts, updates, pinned = [], [], []
     for result in results:
         for attribute, decision in result.decisions.items():
@@ -48,17 +53,24 @@ def _store_decisions(conn: Connection, model: Any, key: str, results: Sequence[R
             values = {"value": decision.value, "rule_id": decision.rule_id,
                       "ruleset_name": decision.ruleset, "ruleset_version": decision.version,
                       "run_id": run_id, "decided_at": now}
-            if row is None:
-                inserts.append({key: result.key, "attribute": attribute,
-                                "source": DecisionSource.RULE, **values})
-            elif row.source == DecisionSource.PIN:
+            if row is not None and row.source == DecisionSource.PIN:
                 if row.rule_value != decision.value:
                     pinned.append({"k": result.key, "a": attribute, "n_rule_value":
                                    decision.value})
-            elif (row.value, row.rule_id, row.ruleset_version) != (
-                    decision.value, decision.rule_id, decision.version):
+                continue
+            if row is None:
+                inserts.append({key: result.key, "attribute": attribute,
+                                "source": DecisionSource.RULE, **values})
+            elif row.value != decision.value:
                 updates.append({"k": result.key, "a": attribute,
                                 **{f"n_{name}": value for name, value in values.items()}})
+            else:
+                continue
+            log.append({"logged_at": now, "run_id": run_id, key: result.key,
+                        "attribute": attribute, "old_value": row.value if row else None,
+                        "new_value": decision.value, "rule_id": decision.rule_id,
+                        "ruleset_name": decision.ruleset,
+                        "ruleset_version": decision.version, "facts": decision.facts})
     where = and_(subject == bindparam("k"), model.attribute == bindparam("a"))
     if inserts:
         conn.execute(insert(model), inserts)
@@ -73,7 +85,7 @@ def _store_decisions(conn: Connection, model: Any, key: str, results: Sequence[R
 
 
 def _store_alerts(conn: Connection, lines: Sequence[RecordResult], now: datetime,
-                  run_id: int | None) -> tuple[int, int]:
+                  run_id: int) -> tuple[int, int]:
     ids = [result.key for result in lines if not result.errors]
     if not ids:
         return 0, 0

@@ -8,7 +8,7 @@ processed in id ranges, so a customer and all its lines are always in the same b
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -22,11 +22,14 @@ from engine.language import Ruleset
 from engine.program import build_program
 from engine.results import RecordResult
 from engine.workers import ParallelEvaluator
-from webapp.classification.facts import load_subscriber_facts
+from webapp.classification.facts import CustomerChunk, load_subscriber_facts
 from webapp.classification.reference import RunReference, customer_facts, load_reference
 from webapp.classification.results import store_results
 from webapp.models import Customer
 from webapp.rulesets.store import live_rulesets
+
+#: Customers per chunk (and transaction) of a run.
+CHUNK = 2000
 
 
 @dataclass
@@ -56,21 +59,31 @@ def stages(rulesets: Sequence[Ruleset]) -> tuple[Program, Program, Program]:
             build_program([r for r in lines if r not in before]))
 
 
-def classify(session: Session, as_of: date, now: datetime, *, processes: int = 0,
-             chunk: int = 2000, run_id: int | None = None,
+def all_customers(conn: Connection, size: int = CHUNK) -> Iterator[CustomerChunk]:
+    """Every customer, in id ranges of ``size`` ids."""
+    low, high = conn.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
+    for start in range(low or 0, (high or -1) + 1, size):
+        yield CustomerChunk(start, start + size - 1)
+
+
+def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
+             chunks: Iterable[CustomerChunk] | None = None, processes: int = 0,
+             after_chunk: Callable[[Connection, CustomerChunk], None] | None = None,
              progress: Callable[[int], None] | None = None) -> RunSummary:
-    """Classify every customer and line with the live rulesets; store what changed."""
+    """Classify the customers of ``chunks`` (default: all) and their lines with the live
+    rulesets; store what changed, one transaction per chunk (with ``after_chunk``'s
+    writes, e.g. taking the chunk off a queue)."""
     started = time.perf_counter()
     summary = RunSummary()
     programs = stages(live_rulesets(session))
     conn = session.connection()
     reference = load_reference(conn, as_of)
-    low, high = conn.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
     evaluators = [ParallelEvaluator(program, processes) for program in programs]
     try:
-        for start in range(low or 0, (high or -1) + 1, chunk):
-            _classify_range(conn, reference, evaluators, start, start + chunk - 1, now,
-                            run_id, summary)
+        for chunk in list(all_customers(conn)) if chunks is None else chunks:
+            _classify_chunk(conn, reference, evaluators, chunk, now, run_id, summary)
+            if after_chunk:
+                after_chunk(conn, chunk)
             session.commit()
             conn = session.connection()
             if progress:
@@ -93,14 +106,14 @@ class Evaluated:
 
 
 def evaluate_range(conn: Connection, reference: RunReference,
-                   evaluators: Sequence[ParallelEvaluator], low: int, high: int) -> Evaluated:
-    """Facts and results of the customers with ids in [low, high] and their lines."""
+                   evaluators: Sequence[ParallelEvaluator], chunk: CustomerChunk) -> Evaluated:
+    """Facts and results of the customers of ``chunk`` and their lines."""
     as_of = reference.as_of
-    lines = load_subscriber_facts(conn, as_of, low, high)
+    lines = load_subscriber_facts(conn, as_of, chunk)
     first, for_customers, last = evaluators
     line_results = first.evaluate(lines, as_of)
     _feed(lines, line_results)
-    customers = _customer_records(conn, lines, reference, low, high)
+    customers = _customer_records(conn, lines, reference, chunk)
     customer_results = for_customers.evaluate(customers, as_of)
     decided = {record["key"]: result.decisions for record, result
                in zip(customers, customer_results, strict=True)}
@@ -114,10 +127,10 @@ def evaluate_range(conn: Connection, reference: RunReference,
     return Evaluated(customers, customer_results, lines, line_results)
 
 
-def _classify_range(conn: Connection, reference: RunReference,
-                    evaluators: list[ParallelEvaluator], low: int, high: int, now: datetime,
-                    run_id: int | None, summary: RunSummary) -> None:
-    batch = evaluate_range(conn, reference, evaluators, low, high)
+def _classify_chunk(conn: Connection, reference: RunReference,
+                    evaluators: list[ParallelEvaluator], chunk: CustomerChunk, now: datetime,
+                    run_id: int, summary: RunSummary) -> None:
+    batch = evaluate_range(conn, reference, evaluators, chunk)
     for result in (*batch.line_results, *batch.customer_results):
         for ruleset, reason in result.errors.items():
             summary.errors[ruleset] += 1
@@ -136,11 +149,11 @@ def _feed(records: list[dict[str, Any]], results: list[RecordResult]) -> None:
 
 
 def _customer_records(conn: Connection, lines: list[dict[str, Any]],
-                      reference: RunReference, low: int, high: int) -> list[dict[str, Any]]:
+                      reference: RunReference, chunk: CustomerChunk) -> list[dict[str, Any]]:
     by_customer: dict[int, list[dict[str, Any]]] = {}
     for line in lines:
         by_customer.setdefault(line["customer_id"], []).append(line)
     rows = conn.execute(select(Customer.id, Customer.code, Customer.name, Customer.vip_card,
                                Customer.key_account_code)
-                        .where(Customer.id.between(low, high)).order_by(Customer.id))
+                        .where(chunk.where(Customer.id)).order_by(Customer.id))
     return [customer_facts(row, by_customer.get(row.id, []), reference) for row in rows]

@@ -11,13 +11,15 @@ from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from engine.domain import RunKind
 from webapp.classification.distribution import distributions
-from webapp.classification.run import classify
 from webapp.cli.imports import run_import
+from webapp.cli.pipeline import describe_run
 from webapp.database import db
 from webapp.demo import generate
 from webapp.demo.summary import describe
 from webapp.feeds import FEEDS
+from webapp.pipeline.runs import reclassify
 from webapp.rulesets.files import read_document, ruleset_files
 from webapp.rulesets.store import DEFAULT_RULES, publish
 
@@ -87,9 +89,7 @@ def _classify_demo(day: date) -> None:
     for name, version, new in publish(db.session, documents, datetime.now(UTC)):
         click.echo(f"ruleset {name} v{version}{' published' if new else ''}")
     db.session.commit()
-    summary = classify(db.session, day, datetime.now(UTC))
-    click.echo(f"classified {summary.customers:,} customers, {summary.subscribers:,} lines in "
-               f"{summary.seconds:.1f} s; errors: {sum(summary.errors.values()):,}")
+    click.echo(describe_run(reclassify(db.session, RunKind.FULL, day)))
     with db.engine.connect() as conn:
         for line in distributions(conn):
             click.echo(line)

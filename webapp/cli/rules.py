@@ -1,4 +1,4 @@
-"""``custclass rules ...`` and ``custclass classify``: rulesets from the command line."""
+"""``custclass rules ...``: rulesets from the command line."""
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
@@ -12,7 +12,6 @@ from engine.catalog import DEFAULT_CATALOG
 from engine.testcases import run_tests
 from engine.validation import Report, validate_documents
 from webapp.classification.explain import explain_line
-from webapp.classification.run import classify
 from webapp.database import db
 from webapp.models import Subscriber
 from webapp.rulesets.files import RuleFileError, read_document, ruleset_files
@@ -22,7 +21,7 @@ _directory = click.option("--dir", "directory", type=click.Path(path_type=Path, 
                                                                 exists=True),
                           default=DEFAULT_RULES, show_default=True,
                           help="Folder of ruleset files.")
-_as_of = click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+as_of_option = click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
                       help="Evaluation date (default: today).")
 
 
@@ -135,7 +134,7 @@ def publish_command(files: tuple[Path, ...], directory: Path) -> None:
 
 @rules_group.command("explain")
 @click.argument("service_number")
-@_as_of
+@as_of_option
 @with_appcontext
 def explain_command(service_number: str, as_of: datetime | None) -> None:
     """Which rule decides each attribute of a line and its customer, with the facts read."""
@@ -145,22 +144,3 @@ def explain_command(service_number: str, as_of: datetime | None) -> None:
         raise click.ClickException(f"no subscriber with service number {service_number!r}")
     for line in explain_line(db.session, subscriber, as_of.date() if as_of else date.today()):
         click.echo(line)
-
-
-@click.command("classify")
-@_as_of
-@click.option("--processes", default=0, show_default=True, type=click.IntRange(0, 64),
-              help="Worker processes (0: evaluate in this process).")
-@with_appcontext
-def classify_command(as_of: datetime | None, processes: int) -> None:
-    """Classify every customer and line with the published rulesets."""
-    day = as_of.date() if as_of else date.today()
-    summary = classify(db.session, day, datetime.now(UTC), processes=processes)
-    click.echo(f"classified {summary.customers:,} customers and {summary.subscribers:,} lines "
-               f"in {summary.seconds:.1f} s "
-               f"({summary.subscribers / max(summary.seconds, 1e-9):,.0f} lines/s); "
-               + ", ".join(f"{what} {count:,}" for what, count in summary.changes.items()))
-    for ruleset, count in summary.errors.items():
-        click.echo(f"  {ruleset}: {count:,} records could not be decided", err=True)
-    for example in summary.error_examples:
-        click.echo(f"    {example}", err=True)

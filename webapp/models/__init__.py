@@ -1,7 +1,7 @@
 """All models, imported here so that the metadata knows every table."""
 
 from webapp.models.alerts import Alert
-from webapp.models.audit import AdjustmentLogEntry
+from webapp.models.audit import AdjustmentLogEntry, AuditChainHead
 from webapp.models.changes import PendingChange
 from webapp.models.customers import (
     Customer,
@@ -14,13 +14,16 @@ from webapp.models.customers import (
 from webapp.models.imports import ImportRun
 from webapp.models.org import BillingArea, JunctionBox, NumberSegment, OrgUnit
 from webapp.models.rulesets import RulesetVersion
+from webapp.models.runs import ClassificationRun
 from webapp.models.staff import StaffUser
 from webapp.models.subscribers import Subscriber, SubscriberMonth
 
 __all__ = [
     "AdjustmentLogEntry",
     "Alert",
+    "AuditChainHead",
     "BillingArea",
+    "ClassificationRun",
     "Customer",
     "CustomerDecision",
     "CustomerGroup",

@@ -55,3 +55,24 @@ class AdjustmentLogEntry(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     #: The facts the rule read.
     facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Place in the hash chain (1, 2, ...) and SHA-256 of the previous row's hash and
+    #: this row's content (see :mod:`webapp.audit.chain`).
+    chain_seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), unique=True)
+    chain_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(db.Model):
+    """The end of the adjustment log's hash chain: one row, locked by every append.
+
+    Appends serialise on this row (a row lock on PostgreSQL, the write lock on SQLite),
+    so the chain never forks; ``verify`` checks it against the last log row, so cutting
+    rows off the end is detected too.
+    """
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,152 @@
+"""Reclassification runs, the adjustment log and its hash chain, on SQLite and PostgreSQL."""
+
+import socket
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from engine.domain import ClassifiedAttribute, RunKind, RunStatus, VipCard
+from webapp.audit import chain
+from webapp.database import db
+from webapp.models import (
+    AdjustmentLogEntry,
+    ClassificationRun,
+    Customer,
+    CustomerDecision,
+    PendingChange,
+    SubscriberDecision,
+)
+from webapp.models.changes import mark_changed
+from webapp.pipeline.runs import mark_interrupted, reclassify
+
+AS_OF = date(2026, 11, 23)
+TIER = ClassifiedAttribute.SERVICE_TIER
+
+
+def _demo(app: Flask, customers: int) -> FlaskCliRunner:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo", "-n", str(customers), "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    return runner
+
+
+def _count(model: object) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_full_run_logs_every_value_it_sets_and_the_chain_verifies(app: Flask,
+                                                                      engine: Engine) -> None:
+    runner = _demo(app, 200)
+    run = db.session.scalars(select(ClassificationRun)).one()
+    assert (run.kind, run.status) == (RunKind.FULL, RunStatus.FINISHED)
+    decisions = _count(CustomerDecision) + _count(SubscriberDecision)
+    assert run.changes["decisions"] == decisions == _count(AdjustmentLogEntry)
+    entry = db.session.scalars(select(AdjustmentLogEntry).where(
+        AdjustmentLogEntry.attribute == TIER).limit(1)).one()
+    assert (entry.run_id, entry.staff_user_id, entry.old_value) == (run.id, None, None)
+    assert entry.rule_id and entry.ruleset_name == "service_tier" and entry.ruleset_version == 1
+    assert "vip_card" in entry.facts
+
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 0, verified.output
+    assert f"intact: {decisions:,} rows" in verified.output
+    listed = runner.invoke(args=["runs"])
+    assert f"run {run.id} (full, as of {AS_OF}) finished" in listed.output
+
+    again = runner.invoke(args=["reclassify", "--all", "--as-of", AS_OF.isoformat()])
+    assert again.exit_code == 0 and "decisions 0" in again.output, again.output
+    assert _count(AdjustmentLogEntry) == decisions  # nothing changed, nothing logged
+
+
+def test_a_changed_run_takes_only_the_queue_and_logs_old_and_new(app: Flask,
+                                                                  engine: Engine) -> None:
+    runner = _demo(app, 200)
+    customer_id = db.session.scalar(select(func.min(Customer.id)).where(
+        Customer.vip_card == VipCard.NONE))
+    where = (CustomerDecision.customer_id == customer_id, CustomerDecision.attribute == TIER)
+    before = db.session.scalar(select(CustomerDecision.value).where(*where))
+    logged = _count(AdjustmentLogEntry)
+    now = datetime.now(UTC)
+    db.session.execute(update(Customer).where(Customer.id == customer_id)
+                       .values(vip_card=VipCard.DIAMOND))
+    conn = db.session.connection()
+    mark_changed(conn, "customer", select(Customer.id).where(Customer.id == customer_id), now)
+    later = select(Customer.id).where(Customer.id == customer_id + 1)  # queued after the run
+    mark_changed(conn, "customer", later, now + timedelta(hours=1))
+    db.session.commit()
+
+    result = runner.invoke(args=["reclassify", "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "(changed, as of" in result.output and "1 customers" in result.output
+    assert db.session.scalar(select(CustomerDecision.value).where(*where)) == "diamond"
+    entry = db.session.scalars(select(AdjustmentLogEntry).where(
+        AdjustmentLogEntry.chain_seq > logged)).one()
+    assert (entry.customer_id, entry.attribute, entry.old_value, entry.new_value) == (
+        customer_id, TIER, before, "diamond")
+    assert entry.rule_id == "diamond_card" and entry.facts["vip_card"] == "diamond"
+    assert db.session.scalars(select(PendingChange.subject_id)).all() == [customer_id + 1]
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def _bypass_triggers(conn: object, statement: str) -> None:
+    """Run ``statement`` on the log as someone with direct database access would."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text(statement))
+        return
+    triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                 "AND tbl_name = 'adjustment_log'")).all()
+    for name, _sql in triggers:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    conn.execute(text(statement))
+    for _name, sql in triggers:
+        conn.exec_driver_sql(sql)
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE adjustment_log SET new_value = 'gold' WHERE id = {row}",
+    "DELETE FROM adjustment_log WHERE id = {row}",
+])
+def test_the_log_refuses_changes_and_verify_names_a_tampered_row(
+        app: Flask, engine: Engine, statement: str) -> None:
+    runner = _demo(app, 60)
+    row = db.session.scalar(select(AdjustmentLogEntry.id)
+                            .where(AdjustmentLogEntry.chain_seq == 7))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(statement.format(row=row)))
+    with engine.begin() as conn:
+        _bypass_triggers(conn, statement.format(row=row))
+    verified = runner.invoke(args=["audit", "verify"])
+    assert verified.exit_code == 1
+    assert "BROKEN after 6 intact rows" in verified.output
+    if statement.startswith("UPDATE"):
+        assert f"row id {row} (chain position 7): content or hash altered" in verified.output
+    else:
+        assert "(chain position 8): rows 7..7 of the chain are missing" in verified.output
+
+
+def test_cutting_rows_off_the_end_is_detected(app: Flask, engine: Engine) -> None:
+    _demo(app, 30)
+    with engine.begin() as conn:
+        last = conn.scalar(select(func.max(AdjustmentLogEntry.chain_seq)))
+        _bypass_triggers(conn, f"DELETE FROM adjustment_log WHERE chain_seq >= {last - 1}")
+        report = chain.verify(conn)
+    assert not report.ok and report.rows == last - 2
+    assert f"last extended to row {last}: rows were removed from the end" in report.reason
+
+
+def test_a_run_whose_process_is_gone_is_marked_interrupted(app: Flask, engine: Engine) -> None:
+    started = datetime.now(UTC)
+    gone = ClassificationRun(kind=RunKind.FULL, status=RunStatus.RUNNING, as_of=AS_OF,
+                             started_at=started, host=socket.gethostname(),
+                             pid=2**22 + 1, customers=0, subscribers=0, changes={}, errors={})
+    db.session.add(gone)
+    db.session.commit()
+    assert mark_interrupted(db.session) == 1
+    assert db.session.get(ClassificationRun, gone.id).status == RunStatus.INTERRUPTED
+    run = reclassify(db.session, RunKind.CHANGED, AS_OF)
+    assert run.status == RunStatus.FINISHED and run.customers == 0

@@ -1,0 +1,1 @@
+"""The adjustment log: append-only, hash-chained."""

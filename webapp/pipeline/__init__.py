@@ -1,0 +1,1 @@
+"""Reclassification runs: what to evaluate, run records, the scheduler."""

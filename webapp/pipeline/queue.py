@@ -1,0 +1,41 @@
+"""The *changed* run's work: customers of queued subscribers, and queued customers.
+
+The queue (:class:`~webapp.models.PendingChange`) is read up to a snapshot time taken
+when the run starts; each chunk takes its customers off the queue in the transaction that
+stores their results, so a run killed half-way leaves exactly the unfinished part
+queued, and a change queued while the run goes on (later ``changed_at``) stays queued.
+"""
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, delete, or_, select, union
+
+from webapp.classification.facts import CustomerChunk
+from webapp.models import PendingChange, Subscriber
+
+
+def queued_customers(conn: Connection, snapshot: datetime) -> list[int]:
+    """Ids of the customers with something queued at or before ``snapshot``, sorted."""
+    queued = PendingChange.changed_at <= snapshot
+    lines = select(Subscriber.customer_id).join(
+        PendingChange, and_(PendingChange.subject == "subscriber",
+                            PendingChange.subject_id == Subscriber.id)).where(queued)
+    customers = select(PendingChange.subject_id).where(PendingChange.subject == "customer",
+                                                        queued)
+    return sorted(conn.scalars(union(lines, customers)))
+
+
+def chunks(ids: list[int], size: int) -> Iterator[CustomerChunk]:
+    for start in range(0, len(ids), size):
+        yield CustomerChunk.of(ids[start:start + size])
+
+
+def take_off(conn: Connection, chunk: CustomerChunk, snapshot: datetime) -> None:
+    """Remove the chunk's customers and their lines from the queue, up to ``snapshot``
+    (a full run takes everything it evaluated off the queue too)."""
+    lines = select(Subscriber.id).where(chunk.where(Subscriber.customer_id))
+    conn.execute(delete(PendingChange).where(
+        PendingChange.changed_at <= snapshot,
+        or_(and_(PendingChange.subject == "customer", chunk.where(PendingChange.subject_id)),
+            and_(PendingChange.subject == "subscriber", PendingChange.subject_id.in_(lines)))))

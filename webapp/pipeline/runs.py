@@ -1,0 +1,88 @@
+"""Starting, recording and finishing a classification run.
+
+A run is recorded before it starts (its id is the ``system`` actor of every log row it
+writes) and updated when it ends. A run left ``running`` by a process that no longer
+exists on this host (killed, crashed) is marked ``interrupted`` by the next run, which
+also finishes its work: results are stored per chunk and already-stored values are not
+written again, so nothing is lost or doubled.
+"""
+
+import os
+import socket
+from datetime import UTC, date, datetime
+
+import psutil
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
+
+from engine.domain import RunKind, RunStatus
+from webapp.classification.facts import CustomerChunk
+from webapp.classification.run import CHUNK, RunSummary, classify
+from webapp.models import ClassificationRun
+from webapp.pipeline import queue
+
+
+def reclassify(session: Session, kind: RunKind, as_of: date, *,
+               processes: int = 0) -> ClassificationRun:
+    """Run ``kind`` now; returns its finished (or failed) record."""
+    mark_interrupted(session)
+    started = datetime.now(UTC)
+    run = ClassificationRun(kind=kind, status=RunStatus.RUNNING, as_of=as_of,
+                            started_at=started, host=socket.gethostname(), pid=os.getpid(),
+                            customers=0, subscribers=0, changes={}, errors={})
+    session.add(run)
+    session.commit()
+    def dequeue(conn: Connection, chunk: CustomerChunk) -> None:
+        queue.take_off(conn, chunk, started)
+
+    try:
+        if kind is RunKind.FULL:
+            chunks = None
+        elif kind is RunKind.CHANGED:
+            ids = queue.queued_customers(session.connection(), started)
+            chunks = queue.chunks(ids, CHUNK)
+        else:
+            raise NotImplementedError(f"{kind} runs are not implemented yet")
+        summary = classify(session, as_of, started, run.id, processes=processes,
+                           chunks=chunks, after_chunk=dequeue)
+    except BaseException as error:
+        session.rollback()
+        _finish(session, run, RunStatus.FAILED, None, f"{type(error).__name__}: {error}")
+        raise
+    _finish(session, run, RunStatus.FINISHED, summary)
+    return run
+
+
+def _finish(session: Session, run: ClassificationRun, status: RunStatus,
+            summary: RunSummary | None, detail: str | None = None) -> None:
+    run.status, run.finished_at, run.detail = status, datetime.now(UTC), detail
+    if summary is not None:
+        run.customers, run.subscribers = summary.customers, summary.subscribers
+        run.changes = dict(summary.changes)
+        run.errors = {"by_ruleset": dict(summary.errors), "examples": summary.error_examples}
+    session.commit()
+
+
+def mark_interrupted(session: Session) -> int:
+    """Mark the runs left ``running`` by dead processes of this host; returns how many."""
+    host = socket.gethostname()
+    stale = [run for run in session.scalars(select(ClassificationRun).where(
+        ClassificationRun.status == RunStatus.RUNNING, ClassificationRun.host == host))
+        if not _alive(run)]
+    for run in stale:
+        run.status, run.detail = RunStatus.INTERRUPTED, "its process ended without finishing"
+    session.commit()
+    return len(stale)
+
+
+def _alive(run: ClassificationRun) -> bool:
+    """Whether the process that started ``run`` still exists (not a later one that
+    happens to have the same pid)."""
+    try:
+        process = psutil.Process(run.pid)
+        started = run.started_at  # SQLite gives back naive UTC
+        if started.tzinfo is None:
+            started = started.replace(tzinfo=UTC)
+        return process.create_time() <= started.timestamp() + 1
+    except psutil.NoSuchProcess:
+        return False
