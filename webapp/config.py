@@ -26,6 +26,10 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SECRET_KEY": env.get("SECRET_KEY"),
         "IMPORT_CHUNK_ROWS": int(env.get("CUSTCLASS_IMPORT_CHUNK_ROWS", "5000")),
+        # Manual moves and pins are allowed from this day of a month to that day of the
+        # next (inclusive), in the operator's time zone.
+        "ADJUSTMENT_WINDOW": env.get("CUSTCLASS_ADJUSTMENT_WINDOW", "9-3"),
+        "TIMEZONE": env.get("CUSTCLASS_TIMEZONE", "Asia/Shanghai"),
     }
     config.update(overrides or {})
     config["SQLALCHEMY_DATABASE_URI"] = _with_driver(config["SQLALCHEMY_DATABASE_URI"])

@@ -22,9 +22,14 @@ def main() -> None:
 def register_commands(app: Flask) -> None:
     from webapp.cli.demo import demo_command, demo_data_command
     from webapp.cli.imports import import_group
-    from webapp.cli.pipeline import audit_group, reclassify_command, runs_command
+    from webapp.cli.pipeline import (
+        adjust_command,
+        audit_group,
+        reclassify_command,
+        runs_command,
+    )
     from webapp.cli.rules import rules_group
 
     for command in (import_group, demo_data_command, demo_command, rules_group,
-                    reclassify_command, runs_command, audit_group):
+                    reclassify_command, runs_command, adjust_command, audit_group):
         app.cli.add_command(command)

@@ -1,16 +1,18 @@
-"""``custclass reclassify``, ``custclass runs`` and ``custclass audit``."""
+"""``custclass reclassify``, ``runs``, ``adjust`` and ``audit``."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from engine.domain import RunKind
+from engine.domain import ClassifiedAttribute, RunKind
 from webapp.audit import chain
 from webapp.cli.rules import as_of_option
 from webapp.database import db
-from webapp.models import ClassificationRun
+from webapp.models import ClassificationRun, Customer, StaffUser
+from webapp.pipeline.adjust import AdjustmentRefusedError, Policy, pin
 from webapp.pipeline.runs import reclassify
 
 
@@ -73,3 +75,38 @@ def verify_command() -> None:
             + f"(chain position {report.broken_seq}): {report.reason}")
     click.echo(f"adjustment log intact: {report.rows:,} rows; chain head {report.last_hash}")
 
+
+
+@click.command("adjust")
+@click.argument("customer_code")
+@click.option("--by", "username", required=True, help="Staff member making the change.")
+@click.option("--reason", required=True, help="Why (kept in the adjustment log).")
+@click.option("--community", help="Move the customer (all its lines) to this community.")
+@click.option("--attribute", type=click.Choice([a.value for a in ClassifiedAttribute
+                                                if a is not ClassifiedAttribute.COMMUNITY]),
+              help="Pin this customer attribute ...")
+@click.option("--value", help="... to this value.")
+@click.option("--expires", type=click.DateTime(["%Y-%m-%d"]),
+              help="Release the pin on this day (default: never).")
+@with_appcontext
+def adjust_command(customer_code: str, username: str, reason: str, community: str | None,
+                   attribute: str | None, value: str | None, expires: datetime | None) -> None:
+    """Move a customer to a community, or pin one of its attributes, as a staff member."""
+    if (community is None) == (attribute is None) or (attribute is None) != (value is None):
+        raise click.UsageError("give either --community, or --attribute with --value")
+    staff = db.session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if staff is None:
+        raise click.ClickException(f"no staff member {username!r}")
+    customer = db.session.scalar(select(Customer).where(Customer.code == customer_code.strip()))
+    if customer is None:
+        raise click.ClickException(f"no customer {customer_code!r}")
+    policy = Policy.from_config(current_app.config)
+    expires_at = expires.replace(tzinfo=policy.timezone) if expires else None
+    target = ClassifiedAttribute(attribute) if attribute else ClassifiedAttribute.COMMUNITY
+    try:
+        changed = pin(db.session, staff, customer, target, community or value or "", reason,
+                      datetime.now(UTC), policy, expires_at)
+    except AdjustmentRefusedError as refusal:
+        raise click.ClickException(f"refused: {refusal}") from None
+    click.echo(f"{customer.code}: {target} pinned to {community or value} "
+               f"({changed} value(s) changed)")

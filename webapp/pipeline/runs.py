@@ -20,6 +20,7 @@ from webapp.classification.facts import CustomerChunk
 from webapp.classification.run import CHUNK, RunSummary, classify
 from webapp.models import ClassificationRun
 from webapp.pipeline import queue
+from webapp.pipeline.adjust import release_expired
 
 
 def reclassify(session: Session, kind: RunKind, as_of: date, *,
@@ -36,6 +37,7 @@ def reclassify(session: Session, kind: RunKind, as_of: date, *,
         queue.take_off(conn, chunk, started)
 
     try:
+        released = release_expired(session, started, run.id)
         if kind is RunKind.FULL:
             chunks = None
         elif kind is RunKind.CHANGED:
@@ -45,6 +47,7 @@ def reclassify(session: Session, kind: RunKind, as_of: date, *,
             raise NotImplementedError(f"{kind} runs are not implemented yet")
         summary = classify(session, as_of, started, run.id, processes=processes,
                            chunks=chunks, after_chunk=dequeue)
+        summary.changes["pins released"] += released
     except BaseException as error:
         session.rollback()
         _finish(session, run, RunStatus.FAILED, None, f"{type(error).__name__}: {error}")

@@ -1,0 +1,220 @@
+"""Manual changes: staff move a customer to a community or pin an attribute.
+
+Each change is refused, with the reason, outside the adjustment window or outside the
+staff member's org subtree; otherwise it pins the value (rules no longer change it; runs
+record what they would decide in ``rule_value``) and writes the same adjustment-log row
+as a rule change, with the person and reason, in the same transaction. Expired pins are
+released by the next run, which logs it and queues the customer for re-evaluation.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.orm import Session
+
+from engine.catalog import OUTPUTS
+from engine.domain import ClassifiedAttribute, DecisionSource, OrgKind
+from engine.months import add_months
+from webapp.audit import chain
+from webapp.models import (
+    Customer,
+    CustomerDecision,
+    OrgUnit,
+    StaffUser,
+    Subscriber,
+    SubscriberDecision,
+)
+from webapp.models.changes import mark_changed
+
+MAX_REASON = 2000
+_WINDOW = re.compile(r"^\s*(\d{1,2})\s*-\s*(\d{1,2})\s*$")
+
+
+class AdjustmentRefusedError(ValueError):
+    """Why a manual change is not allowed; the message is meant for the staff member."""
+
+
+@dataclass(frozen=True)
+class AdjustmentWindow:
+    """From day ``opens`` of a month to day ``closes`` of the next, inclusive."""
+
+    opens: int = 9
+    closes: int = 3
+
+    @classmethod
+    def parse(cls, text: str) -> "AdjustmentWindow":
+        match = _WINDOW.match(text)
+        if not match or not (1 <= int(match[2]) < int(match[1]) <= 28):
+            raise ValueError(f"adjustment window {text!r}: expected OPENS-CLOSES days, e.g. "
+                             "9-3 (opens on the 9th, closes after the 3rd of the next month)")
+        return cls(int(match[1]), int(match[2]))
+
+    def contains(self, day: date) -> bool:
+        return day.day >= self.opens or day.day <= self.closes
+
+    def next_opening(self, day: date) -> date:
+        opening = day.replace(day=self.opens)
+        return opening if opening >= day else add_months(opening, 1)
+
+
+@dataclass(frozen=True)
+class Policy:
+    window: AdjustmentWindow
+    timezone: ZoneInfo
+
+    @classmethod
+    def from_config(cls, config: Any) -> "Policy":
+        return cls(AdjustmentWindow.parse(config["ADJUSTMENT_WINDOW"]),
+                   ZoneInfo(config["TIMEZONE"]))
+
+
+def pin(session: Session, staff: StaffUser, customer: Customer,
+        attribute: ClassifiedAttribute, value: str, reason: str, now: datetime,
+        policy: Policy, expires_at: datetime | None = None) -> int:
+    """Pin one attribute of ``customer`` (``community``: every line of it) to ``value``;
+    returns how many values changed. Raises :class:`AdjustmentRefusedError`."""
+    reason = _check(session, staff, customer, reason, now, policy, expires_at)
+    value = _check_value(session, staff, attribute, value)
+    conn = session.connection()
+    if attribute is ClassifiedAttribute.COMMUNITY:
+        ids = conn.scalars(select(Subscriber.id).where(Subscriber.customer_id == customer.id))
+        targets = [(SubscriberDecision, "subscriber_id", line_id) for line_id in ids]
+    else:
+        targets = [(CustomerDecision, "customer_id", customer.id)]
+    log = []
+    for model, key, subject_id in targets:
+        entry = _pin_one(conn, model, key, subject_id, attribute, value, reason, staff, now,
+                         expires_at)
+        if entry:
+            log.append(entry)
+    chain.append(conn, log)
+    session.commit()
+    return len(log)
+
+
+def _pin_one(conn: Connection, model: Any, key: str, subject_id: int,
+             attribute: ClassifiedAttribute, value: str, reason: str, staff: StaffUser,
+             now: datetime, expires_at: datetime | None) -> dict[str, Any] | None:
+    subject = getattr(model, key)
+    row = conn.execute(select(model.value, model.source, model.rule_value).where(
+        subject == subject_id, model.attribute == attribute)).first()
+    rule_value = (row.rule_value if row.source == DecisionSource.PIN else row.value) \
+        if row else None
+    values = {"value": value, "source": DecisionSource.PIN, "pinned_by_id": staff.id,
+              "pin_reason": reason, "pin_expires_at": expires_at, "rule_value": rule_value,
+              "decided_at": now, "rule_id": None, "ruleset_name": None,
+              "ruleset_version": None, "run_id": None}
+    if row is None:
+        conn.execute(model.__table__.insert().values(
+            {key: subject_id, "attribute": attribute, **values}))
+    else:
+        conn.execute(update(model).where(subject == subject_id, model.attribute == attribute)
+                     .values(values))
+    if row is not None and row.value == value:
+        return None  # re-pinned to the same value: no value changed
+    return {"logged_at": now, "staff_user_id": staff.id, key: subject_id,
+            "attribute": attribute, "old_value": row.value if row else None,
+            "new_value": value, "reason": reason}
+
+
+def _check(session: Session, staff: StaffUser, customer: Customer, reason: str,
+           now: datetime, policy: Policy, expires_at: datetime | None) -> str:
+    if not staff.active:
+        raise AdjustmentRefusedError(f"{staff.username} is deactivated")
+    reason = (reason or "").strip()
+    if not reason:
+        raise AdjustmentRefusedError("a reason is required")
+    if len(reason) > MAX_REASON:
+        raise AdjustmentRefusedError(f"the reason is longer than {MAX_REASON} characters")
+    if expires_at is not None and expires_at <= now:
+        raise AdjustmentRefusedError(f"the expiry {expires_at:%Y-%m-%d %H:%M} is not in the future")
+    today = now.astimezone(policy.timezone).date()
+    window = policy.window
+    if not window.contains(today):
+        raise AdjustmentRefusedError(
+            f"outside the adjustment window (day {window.opens} of a month to day "
+            f"{window.closes} of the next): it opens on {window.next_opening(today)}")
+    outside = [code for code in _communities(session, customer)
+               if not _in_scope(session, staff, code, unassigned_ok=True)]
+    if outside:
+        raise AdjustmentRefusedError(f"customer {customer.code} is in community {outside[0]}, "
+                                f"outside {staff.username}'s org scope")
+    return reason
+
+
+def _check_value(session: Session, staff: StaffUser, attribute: ClassifiedAttribute,
+                 value: str) -> str:
+    value = (value or "").strip()
+    fact = OUTPUTS[attribute.value].fact
+    if not value or len(value) > 64:
+        raise AdjustmentRefusedError(f"{attribute}: a value of 1 to 64 characters is required")
+    if fact is not None and fact.values and value not in fact.values:
+        raise AdjustmentRefusedError(
+            f"{attribute}: {value!r} is not one of {', '.join(fact.values)}")
+    if attribute in (ClassifiedAttribute.COMMUNITY, ClassifiedAttribute.MARKETING_ATTRIBUTE):
+        unit = session.scalar(select(OrgUnit).where(OrgUnit.code == value))
+        if unit is None or unit.retired:
+            raise AdjustmentRefusedError(f"{attribute}: no active org unit {value!r}")
+        if attribute is ClassifiedAttribute.COMMUNITY and unit.kind != OrgKind.COMMUNITY:
+            raise AdjustmentRefusedError(f"{value} is a {unit.kind}, not a community")
+        if not _in_scope(session, staff, value, unassigned_ok=False):
+            raise AdjustmentRefusedError(f"{value} is outside {staff.username}'s org scope")
+    return value
+
+
+def _communities(session: Session, customer: Customer) -> set[str]:
+    """The communities the customer's lines are attributed to."""
+    return set(session.scalars(select(SubscriberDecision.value).join(
+        Subscriber, Subscriber.id == SubscriberDecision.subscriber_id).where(
+        Subscriber.customer_id == customer.id,
+        SubscriberDecision.attribute == ClassifiedAttribute.COMMUNITY)))
+
+
+def _in_scope(session: Session, staff: StaffUser, code: str, *, unassigned_ok: bool) -> bool:
+    """Whether org unit ``code`` is in the staff member's subtree; an unassigned community
+    (under the city, waiting for the monthly division) counts when ``unassigned_ok``."""
+    if staff.org_unit_id is None:
+        return True
+    unit = session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None:
+        return False
+    if unassigned_ok and unit.unassigned_billing_area_id is not None:
+        return True
+    while unit is not None:
+        if unit.id == staff.org_unit_id:
+            return True
+        unit = unit.parent
+    return False
+
+
+def release_expired(session: Session, now: datetime, run_id: int) -> int:
+    """Give every expired pin back to the rules (value = the rules' latest opinion), log
+    it as the run's change, and queue the customers for re-evaluation."""
+    conn = session.connection()
+    log: list[dict[str, Any]] = []
+    for model, key in ((CustomerDecision, "customer_id"), (SubscriberDecision, "subscriber_id")):
+        subject = getattr(model, key)
+        expired = conn.execute(select(subject, model.attribute, model.value, model.rule_value)
+                               .where(model.source == DecisionSource.PIN,
+                                      model.pin_expires_at <= now)).all()
+        for subject_id, attribute, value, rule_value in expired:
+            conn.execute(update(model).where(subject == subject_id,
+                                             model.attribute == attribute)
+                         .values(source=DecisionSource.RULE, value=rule_value or value,
+                                 rule_value=None, pinned_by_id=None, pin_reason=None,
+                                 pin_expires_at=None, run_id=run_id, decided_at=now))
+            log.append({"logged_at": now, "run_id": run_id, key: subject_id,
+                        "attribute": attribute, "old_value": value,
+                        "new_value": rule_value or value, "reason": "pin expired"})
+        if expired:
+            ids = [row[0] for row in expired]
+            owner = (select(Customer.id).where(Customer.id.in_(ids)) if key == "customer_id"
+                     else select(Subscriber.customer_id).where(Subscriber.id.in_(ids)))
+            mark_changed(conn, "customer", owner, now)
+    chain.append(conn, log)
+    session.commit()
+    return len(log)
