@@ -115,9 +115,7 @@ class RunKind(StrEnum):
     """Why a classification run evaluates what it evaluates."""
 
     FULL = "full"  # every customer
-    CHANGED = "changed"  # queued by imports and manual changes
-    DUE = "due"  # outcome may change with time alone (and pin expiry)
-    PUBLISHED = "published"  # a ruleset version was published
+    CHANGED = "changed"  # queued by imports, manual changes and expired pins
 
 
 class RunStatus(StrEnum):

@@ -71,8 +71,6 @@ class _Batch:
                  as_of: date) -> None:
         self.size, self.as_of = len(keys), as_of
         self.results = Results(keys, [_legend(ruleset) for ruleset in program.rulesets])
-        #: Positions without a result, by ruleset name.
-        self.failed: dict[str, set[int]] = {}
         self._raw = columns
         self._normalised: dict[str, Column] = {}
         self._problems: dict[str, dict[int, str]] = {}
@@ -86,7 +84,7 @@ class _Batch:
                 raw = [None] * self.size
             elif len(raw) != self.size:
                 raise ValueError(f"column {name} has {len(raw)} values for {self.size} keys")
-            column, self._problems[name] = normalise_column(fact, list(raw))
+            column, self._problems[name] = normalise_column(fact, raw)
             self._normalised[name] = column
         return column
 
@@ -150,9 +148,10 @@ def _legend(ruleset: CompiledRuleset) -> Legend:
 
 def _run(ruleset: CompiledRuleset, batch: _Batch, outcomes: list[Any]) -> None:
     blocked: dict[int, str] = {}
-    for name in ruleset.depends_on:
-        for number in batch.failed.get(name, ()):
-            blocked.setdefault(number, f"depends on {name}, which failed")
+    for number, reasons in batch.results.errors.items():
+        failed = next((name for name in ruleset.depends_on if name in reasons), None)
+        if failed:
+            blocked[number] = f"depends on {failed}, which failed"
     for name, fact in ruleset.facts.items():
         for number, problem in batch.problems(name, fact).items():
             blocked.setdefault(number, f"fact {name}: {problem}")
@@ -178,7 +177,6 @@ def _run(ruleset: CompiledRuleset, batch: _Batch, outcomes: list[Any]) -> None:
     for number, reason in blocked.items():
         errors.setdefault(number, {})[ruleset.name] = reason
         outcomes[number] = None
-    batch.failed[ruleset.name] = set(blocked)
     if ruleset.hit_policy is HitPolicy.FIRST:
         batch.decide(ruleset.output, [None if outcome is None else outcome[0]
                                       for outcome in outcomes])

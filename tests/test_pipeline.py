@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from engine.domain import ClassifiedAttribute, RunKind, RunStatus, VipCard
@@ -92,7 +92,7 @@ def test_a_changed_run_takes_only_the_queue_and_logs_old_and_new(app: Flask,
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
 
 
-def _bypass_triggers(conn: object, statement: str) -> None:
+def _bypass_triggers(conn: Connection, statement: str) -> None:
     """Run ``statement`` on the log as someone with direct database access would."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SET LOCAL session_replication_role = replica"))

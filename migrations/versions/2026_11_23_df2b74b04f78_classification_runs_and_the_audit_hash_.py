@@ -46,7 +46,7 @@ def upgrade():
     )
     op.create_table('classification_run',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.Enum('full', 'changed', 'due', 'published', name='run_kind', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('kind', sa.Enum('full', 'changed', name='run_kind', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('status', sa.Enum('running', 'finished', 'failed', 'interrupted', name='run_status', native_enum=False, create_constraint=True), nullable=False),
     sa.Column('as_of', sa.Date(), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),

@@ -6,7 +6,6 @@ main line's community), then the line rulesets that read customer outputs. Custo
 processed in id ranges, so a customer and all its lines are always in the same batch.
 """
 
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +40,6 @@ class RunSummary:
     #: Records a ruleset could not decide, by ruleset, and a few examples.
     errors: Counter = field(default_factory=Counter)
     error_examples: list[str] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 def stages(rulesets: Sequence[Ruleset]) -> tuple[Program, Program, Program]:
@@ -73,14 +71,13 @@ def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
     """Classify the customers of ``chunks`` (default: all) and their lines with the live
     rulesets; store what changed, one transaction per chunk (with ``after_chunk``'s
     writes, e.g. taking the chunk off a queue)."""
-    started = time.perf_counter()
     summary = RunSummary()
     programs = stages(live_rulesets(session))
     conn = session.connection()
     reference = load_reference(conn, as_of)
     evaluators = [ParallelEvaluator(program, processes) for program in programs]
     try:
-        for chunk in list(all_customers(conn)) if chunks is None else chunks:
+        for chunk in all_customers(conn) if chunks is None else chunks:
             _classify_chunk(conn, reference, evaluators, chunk, now, run_id, summary)
             if after_chunk:
                 after_chunk(conn, chunk)
@@ -91,7 +88,6 @@ def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
     finally:
         for evaluator in evaluators:
             evaluator.close()
-    summary.seconds = time.perf_counter() - started
     return summary
 
 

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.catalog import OUTPUTS
@@ -201,20 +201,23 @@ def release_expired(session: Session, now: datetime, run_id: int) -> int:
         expired = conn.execute(select(subject, model.attribute, model.value, model.rule_value)
                                .where(model.source == DecisionSource.PIN,
                                       model.pin_expires_at <= now)).all()
-        for subject_id, attribute, value, rule_value in expired:
-            conn.execute(update(model).where(subject == subject_id,
-                                             model.attribute == attribute)
-                         .values(source=DecisionSource.RULE, value=rule_value or value,
-                                 rule_value=None, pinned_by_id=None, pin_reason=None,
-                                 pin_expires_at=None, run_id=run_id, decided_at=now))
-            log.append({"logged_at": now, "run_id": run_id, key: subject_id,
-                        "attribute": attribute, "old_value": value,
-                        "new_value": rule_value or value, "reason": "pin expired"})
-        if expired:
-            ids = [row[0] for row in expired]
-            owner = (select(Customer.id).where(Customer.id.in_(ids)) if key == "customer_id"
-                     else select(Subscriber.customer_id).where(Subscriber.id.in_(ids)))
-            mark_changed(conn, "customer", owner, now)
+        if not expired:
+            continue
+        conn.execute(update(model).where(subject == bindparam("k"),
+                                         model.attribute == bindparam("a"))
+                     .values(source=DecisionSource.RULE, value=bindparam("n_value"),
+                             rule_value=None, pinned_by_id=None, pin_reason=None,
+                             pin_expires_at=None, run_id=run_id, decided_at=now),
+                     [{"k": subject_id, "a": attribute, "n_value": rule_value or value}
+                      for subject_id, attribute, value, rule_value in expired])
+        log.extend({"logged_at": now, "run_id": run_id, key: subject_id,
+                    "attribute": attribute, "old_value": value,
+                    "new_value": rule_value or value, "reason": "pin expired"}
+                   for subject_id, attribute, value, rule_value in expired)
+        ids = [row[0] for row in expired]
+        owner = (select(Customer.id).where(Customer.id.in_(ids)) if key == "customer_id"
+                 else select(Subscriber.customer_id).where(Subscriber.id.in_(ids)))
+        mark_changed(conn, "customer", owner, now)
     chain.append(conn, log)
     session.commit()
     return len(log)

@@ -38,13 +38,8 @@ def reclassify(session: Session, kind: RunKind, as_of: date, *,
 
     try:
         released = release_expired(session, started, run.id)
-        if kind is RunKind.FULL:
-            chunks = None
-        elif kind is RunKind.CHANGED:
-            ids = queue.queued_customers(session.connection(), started)
-            chunks = queue.chunks(ids, CHUNK)
-        else:
-            raise NotImplementedError(f"{kind} runs are not implemented yet")
+        chunks = None if kind is RunKind.FULL else queue.chunks(
+            queue.queued_customers(session.connection(), started), CHUNK)
         summary = classify(session, as_of, started, run.id, processes=processes,
                            chunks=chunks, after_chunk=dequeue)
         summary.changes["pins released"] += released
