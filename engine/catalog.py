@@ -37,6 +37,17 @@ class FactType(StrEnum):
     BOOLEAN = "boolean"
 
 
+class Clock(StrEnum):
+    """How a derived fact moves with the evaluation date alone (see :mod:`engine.due`)."""
+
+    #: Computed from the latest complete month: changes when the month turns.
+    MONTH = "month"
+    #: Days until the ``anchor`` date: one less every day.
+    COUNTDOWN = "countdown"
+    #: Whole months since the ``anchor`` date: one more on each monthly anniversary.
+    ANNIVERSARY = "anniversary"
+
+
 class Source(StrEnum):
     STORED = "stored"
     DERIVED = "derived"
@@ -57,6 +68,10 @@ class Fact:
     unit: str = ""
     #: Allowed values of an ``enum`` fact.
     values: tuple[str, ...] = ()
+    #: How the fact changes with time alone (None: only when its data changes).
+    clock: Clock | None = None
+    #: The date fact a ``countdown`` or ``anniversary`` fact counts from.
+    anchor: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,19 +95,20 @@ def _facts(*facts: Fact) -> dict[str, Fact]:
 INT, MON, DEC, DAT, STR, BOOL = (FactType.INTEGER, FactType.MONEY, FactType.DECIMAL,
                                  FactType.DATE, FactType.STRING, FactType.BOOLEAN)
 ST, DV, LK = Source.STORED, Source.DERIVED, Source.LOOKUP
+MONTHLY = {"clock": Clock.MONTH}
 
 #: Facts of a customer or a line that both subjects describe the same way.
 _REVENUE = (
     Fact("revenue_this_month", MON, "Revenue of the latest month with data, all categories",
-         DV, "yuan/month"),
+         DV, "yuan/month", **MONTHLY),
     Fact("revenue_avg_3m", MON, "Average monthly revenue of the 3 months before this month",
-         DV, "yuan/month"),
+         DV, "yuan/month", **MONTHLY),
     Fact("revenue_avg_12m", MON, "Average monthly revenue of the last 12 months (this one "
-         "included); months before installation count as zero", DV, "yuan/month"),
+         "included); months before installation count as zero", DV, "yuan/month", **MONTHLY),
     Fact("revenue_change_pct", DEC, "This month's revenue vs. the previous 3-month average "
-         "(empty when that average is zero)", DV, "%"),
+         "(empty when that average is zero)", DV, "%", **MONTHLY),
     Fact("tenure_months", INT, "Whole months since installation (the oldest line for a "
-         "customer)", DV, "months"),
+         "customer)", DV, "months", clock=Clock.ANNIVERSARY, anchor="install_date"),
 )
 
 SUBSCRIBER_FACTS = _facts(
@@ -112,14 +128,16 @@ SUBSCRIBER_FACTS = _facts(
     Fact("key_account", BOOL, "The line's customer is on the key-account list", ST),
     *_REVENUE,
     Fact("days_to_agreement_end", INT, "Days from the evaluation date to the agreement end "
-         "(negative: ended; empty: no agreement)", DV, "days"),
-    Fact("long_distance_minutes", INT, "Long-distance minutes this month", DV, "minutes"),
+         "(negative: ended; empty: no agreement)", DV, "days", clock=Clock.COUNTDOWN,
+         anchor="agreement_end_date"),
+    Fact("long_distance_minutes", INT, "Long-distance minutes this month", DV, "minutes",
+         **MONTHLY),
     Fact("long_distance_change_pct", DEC, "Long-distance minutes this month vs. the previous "
-         "3-month average", DV, "%"),
-    Fact("local_minutes", INT, "Local minutes this month", DV, "minutes"),
+         "3-month average", DV, "%", **MONTHLY),
+    Fact("local_minutes", INT, "Local minutes this month", DV, "minutes", **MONTHLY),
     Fact("local_change_pct", DEC, "Local minutes this month vs. the previous 3-month average",
-         DV, "%"),
-    Fact("zero_traffic", BOOL, "No traffic of any category this month", DV),
+         DV, "%", **MONTHLY),
+    Fact("zero_traffic", BOOL, "No traffic of any category this month", DV, **MONTHLY),
     Fact("box_community", STR, "Community of the line's junction box", LK),
     _enum("box_channel", Channel, "Channel of the junction box's community", LK),
     Fact("segment_community", STR, "Community of the number segment holding the service "
@@ -138,9 +156,12 @@ CUSTOMER_FACTS = _facts(
     Fact("active_line_count", INT, "Lines with status active", DV, "lines"),
     Fact("prepaid_only", BOOL, "Every line of the customer is prepaid", DV),
     Fact("main_product", STR, "Product of the customer's main line (highest revenue)", DV),
+    Fact("install_date", DAT, "Installation date of the customer's oldest line", DV),
     *_REVENUE,
     Fact("revenue_percentile", DEC, "Percentile of the 12-month average revenue among "
-         "customers without a VIP card (0-100; computed once per run)", DV, "%"),
+         "customers without a VIP card (0-100), in the population of the customer's last "
+         "evaluation; every customer is evaluated again when the month turns", DV, "%",
+         **MONTHLY),
     Fact("community", STR, "Community of the customer's main line", LK),
     _enum("channel", Channel, "Channel of the customer's community", LK),
     Fact("key_account_department", STR, "Key-account department responsible for the "

@@ -116,6 +116,8 @@ class RunKind(StrEnum):
 
     FULL = "full"  # every customer
     CHANGED = "changed"  # queued by imports, manual changes and expired pins
+    DUE = "due"  # whose outcome may change with the date alone, and the queue
+    PUBLISHED = "published"  # every customer, after a ruleset version was published
 
 
 class RunStatus(StrEnum):

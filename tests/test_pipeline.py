@@ -18,10 +18,12 @@ from webapp.models import (
     Customer,
     CustomerDecision,
     PendingChange,
+    RulesetVersion,
     SubscriberDecision,
 )
 from webapp.models.changes import mark_changed
-from webapp.pipeline.runs import mark_interrupted, reclassify
+from webapp.pipeline.runs import mark_interrupted, reclassify, unevaluated_versions
+from webapp.rulesets.store import publish
 
 AS_OF = date(2026, 11, 23)
 TIER = ClassifiedAttribute.SERVICE_TIER
@@ -150,3 +152,43 @@ def test_a_run_whose_process_is_gone_is_marked_interrupted(app: Flask, engine: E
     assert db.session.get(ClassificationRun, gone.id).status == RunStatus.INTERRUPTED
     run = reclassify(db.session, RunKind.CHANGED, AS_OF)
     assert run.status == RunStatus.FINISHED and run.customers == 0
+
+
+def test_a_due_run_takes_the_customers_due_by_its_date(app: Flask, engine: Engine) -> None:
+    runner = _demo(app, 200)
+    due = dict(db.session.execute(select(Customer.id, Customer.due_on)).all())
+    month_turn = date(2026, 12, 1)
+    assert all(day is not None and AS_OF < day <= month_turn for day in due.values())
+    soon = max(day for day in due.values() if day < month_turn)
+    expected = sum(1 for day in due.values() if day <= soon)
+    assert 0 < expected < len(due)
+
+    result = runner.invoke(args=["reclassify", "--due", "--as-of", soon.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert f"(due, as of {soon}) finished: {expected} customers" in result.output
+    assert db.session.scalar(select(func.min(Customer.due_on))) > soon
+    full = runner.invoke(args=["reclassify", "--all", "--as-of", soon.isoformat()])
+    assert "changes: decisions 0, alerts raised 0, alerts cleared 0" in full.output, full.output
+
+    turned = runner.invoke(args=["reclassify", "--due", "--as-of", month_turn.isoformat()])
+    assert f"finished: {len(due)} customers" in turned.output  # the month turned for all
+
+
+def test_a_published_run_records_the_versions_it_evaluated(app: Flask, engine: Engine) -> None:
+    _demo(app, 30)
+    full = db.session.scalars(select(ClassificationRun)).one()
+    versions = db.session.scalars(select(RulesetVersion)).all()
+    assert versions and all(version.reevaluated_run_id == full.id for version in versions)
+    assert unevaluated_versions(db.session.connection()) == []
+
+    tier = next(version for version in versions if version.name == "service_tier")
+    document = {**tier.definition, "title": tier.definition["title"] + " (revised)"}
+    publish(db.session, {"editor": document}, datetime.now(UTC))
+    db.session.commit()
+    pending = unevaluated_versions(db.session.connection())
+    assert len(pending) == 1
+    run = reclassify(db.session, RunKind.PUBLISHED, AS_OF)
+    assert (run.kind, run.status) == (RunKind.PUBLISHED, RunStatus.FINISHED)
+    assert run.customers == full.customers == _count(Customer)
+    assert db.session.get(RulesetVersion, pending[0]).reevaluated_run_id == run.id
+    assert unevaluated_versions(db.session.connection()) == []

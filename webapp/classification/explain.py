@@ -6,10 +6,9 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from engine.results import Decision, RecordResult
-from engine.workers import ParallelEvaluator
 from webapp.classification.facts import CustomerChunk
 from webapp.classification.reference import load_reference
-from webapp.classification.run import evaluate_range, stages
+from webapp.classification.run import Plan, evaluate_range
 from webapp.models import Subscriber
 from webapp.rulesets.store import live_rulesets
 
@@ -17,7 +16,7 @@ from webapp.rulesets.store import live_rulesets
 def explain_line(session: Session, subscriber: Subscriber, as_of: date) -> Iterator[str]:
     """Lines of text: each decision of the line and of its customer, then its alerts."""
     conn = session.connection()
-    evaluators = [ParallelEvaluator(program, 0) for program in stages(live_rulesets(session))]
+    evaluators = Plan.of(live_rulesets(session)).evaluators(0)
     batch = evaluate_range(conn, load_reference(conn, as_of), evaluators,
                            CustomerChunk(subscriber.customer_id, subscriber.customer_id))
     line = next(result for record, result in zip(batch.lines, batch.line_results, strict=True)

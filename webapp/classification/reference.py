@@ -120,6 +120,7 @@ def customer_facts(customer: Any, lines: list[dict[str, Any]], reference: RunRef
         "active_line_count": sum(1 for line in lines if line["status"] == "active"),
         "prepaid_only": bool(lines) and all(line["prepaid"] for line in lines),
         "main_product": main.get("product"),
+        "install_date": min((line["install_date"] for line in lines), default=None),
         "revenue_this_month": rev_this,
         "revenue_avg_3m": average(rev_prev3, 3),
         "revenue_avg_12m": average(rev_12, 12),

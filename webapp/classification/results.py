@@ -10,7 +10,7 @@ deleted) when they stop matching.
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
@@ -18,7 +18,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from engine.domain import DecisionSource
 from engine.results import RecordResult
 from webapp.audit import chain
-from webapp.models import Alert, CustomerDecision, SubscriberDecision
+from webapp.models import Alert, Customer, CustomerDecision, SubscriberDecision
 
 
 def store_results(conn: Connection, customers: Sequence[RecordResult],
@@ -82,6 +82,18 @@ def _store_decisions(conn: Connection, model: Any, key: str, results: Sequence[R
         conn.execute(update(model).where(where).values(rule_value=bindparam("n_rule_value")),
                      pinned)
     return len(inserts) + len(updates)
+
+
+def store_due_dates(conn: Connection, due: dict[int, date | None]) -> None:
+    """Record when each customer is next due, where that changed."""
+    if not due:
+        return
+    stored = dict(conn.execute(select(Customer.id, Customer.due_on)
+                               .where(Customer.id.in_(list(due)))).all())
+    changed = [{"k": key, "n_due": day} for key, day in due.items() if stored.get(key) != day]
+    if changed:
+        conn.execute(update(Customer).where(Customer.id == bindparam("k"))
+                     .values(due_on=bindparam("n_due")), changed)
 
 
 def _store_alerts(conn: Connection, lines: Sequence[RecordResult], now: datetime,

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from engine.catalog import Subject
+from engine.due import DueDates
 from engine.evaluate import Program
 from engine.language import Ruleset
 from engine.program import build_program
@@ -23,7 +24,7 @@ from engine.results import RecordResult
 from engine.workers import ParallelEvaluator
 from webapp.classification.facts import CustomerChunk, load_subscriber_facts
 from webapp.classification.reference import RunReference, customer_facts, load_reference
-from webapp.classification.results import store_results
+from webapp.classification.results import store_due_dates, store_results
 from webapp.models import Customer
 from webapp.rulesets.store import live_rulesets
 
@@ -40,6 +41,24 @@ class RunSummary:
     #: Records a ruleset could not decide, by ruleset, and a few examples.
     errors: Counter = field(default_factory=Counter)
     error_examples: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run evaluates with: the programs of the three stages, and when records fall
+    due again because of the date alone."""
+
+    programs: tuple[Program, Program, Program]
+    line_due: DueDates
+    customer_due: DueDates
+
+    @classmethod
+    def of(cls, rulesets: Sequence[Ruleset]) -> "Plan":
+        return cls(stages(rulesets), DueDates.of(rulesets, Subject.SUBSCRIBER),
+                   DueDates.of(rulesets, Subject.CUSTOMER))
+
+    def evaluators(self, processes: int) -> list[ParallelEvaluator]:
+        return [ParallelEvaluator(program, processes) for program in self.programs]
 
 
 def stages(rulesets: Sequence[Ruleset]) -> tuple[Program, Program, Program]:
@@ -72,13 +91,13 @@ def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
     rulesets; store what changed, one transaction per chunk (with ``after_chunk``'s
     writes, e.g. taking the chunk off a queue)."""
     summary = RunSummary()
-    programs = stages(live_rulesets(session))
+    plan = Plan.of(live_rulesets(session))
     conn = session.connection()
     reference = load_reference(conn, as_of)
-    evaluators = [ParallelEvaluator(program, processes) for program in programs]
+    evaluators = plan.evaluators(processes)
     try:
         for chunk in all_customers(conn) if chunks is None else chunks:
-            _classify_chunk(conn, reference, evaluators, chunk, now, run_id, summary)
+            _classify_chunk(conn, reference, plan, evaluators, chunk, now, run_id, summary)
             if after_chunk:
                 after_chunk(conn, chunk)
             session.commit()
@@ -99,6 +118,17 @@ class Evaluated:
     customer_results: list[RecordResult]
     lines: list[dict[str, Any]]
     line_results: list[RecordResult]
+
+    def due_dates(self, plan: Plan, as_of: date) -> dict[int, date | None]:
+        """Customer id → the first date on which the customer or a line of it is due."""
+        due = {customer["key"]: plan.customer_due.next_due(customer, as_of)
+               for customer in self.customers}
+        for line in self.lines:
+            line_due = plan.line_due.next_due(line, as_of)
+            current = due.get(line["customer_id"])
+            if line_due is not None and (current is None or line_due < current):
+                due[line["customer_id"]] = line_due
+        return due
 
 
 def evaluate_range(conn: Connection, reference: RunReference,
@@ -123,7 +153,7 @@ def evaluate_range(conn: Connection, reference: RunReference,
     return Evaluated(customers, customer_results, lines, line_results)
 
 
-def _classify_chunk(conn: Connection, reference: RunReference,
+def _classify_chunk(conn: Connection, reference: RunReference, plan: Plan,
                     evaluators: list[ParallelEvaluator], chunk: CustomerChunk, now: datetime,
                     run_id: int, summary: RunSummary) -> None:
     batch = evaluate_range(conn, reference, evaluators, chunk)
@@ -134,6 +164,7 @@ def _classify_chunk(conn: Connection, reference: RunReference,
                 summary.error_examples.append(f"{ruleset} #{result.key}: {reason}")
     summary.changes.update(store_results(conn, batch.customer_results, batch.line_results,
                                          now, run_id))
+    store_due_dates(conn, batch.due_dates(plan, reference.as_of))
     summary.customers += len(batch.customers)
     summary.subscribers += len(batch.lines)
 

@@ -21,6 +21,10 @@ from webapp.pipeline.runs import reclassify
               help="Every customer and line (a full run).")
 @click.option("--changed", "kind", flag_value=RunKind.CHANGED.value, default=True,
               help="What imports and manual changes queued (the default).")
+@click.option("--due", "kind", flag_value=RunKind.DUE.value,
+              help="What may change with the date alone (the daily run), and the queue.")
+@click.option("--published", "kind", flag_value=RunKind.PUBLISHED.value,
+              help="Every customer, recording that the published versions were evaluated.")
 @as_of_option
 @click.option("--processes", default=0, show_default=True, type=click.IntRange(0, 64),
               help="Worker processes (0: evaluate in this process).")

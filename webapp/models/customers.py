@@ -1,9 +1,10 @@
 """Customers, their classification values and customer groups."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -42,6 +43,10 @@ class Customer(db.Model):
         DateTime(timezone=True), server_default=func.now(), index=True
     )
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: First date on which time alone may change an outcome of the customer or one of its
+    #: lines (a tenure or agreement threshold, the month turning); None: never. The daily
+    #: *due* run evaluates the customers due by its date.
+    due_on: Mapped[date | None] = mapped_column(Date, index=True)
 
 
 class DecisionMixin:

@@ -30,3 +30,6 @@ class RulesetVersion(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     #: None while a draft.
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The run that evaluated every customer with this version live (a *published* or
+    #: *full* run); None while that re-evaluation is due.
+    reevaluated_run_id: Mapped[int | None] = mapped_column(ForeignKey("classification_run.id"))

@@ -1,4 +1,5 @@
-"""The *changed* run's work: customers of queued subscribers, and queued customers.
+"""The incremental runs' work: customers of queued subscribers, queued customers and
+customers due by date.
 
 The queue (:class:`~webapp.models.PendingChange`) is read up to a snapshot time taken
 when the run starts; each chunk takes its customers off the queue in the transaction that
@@ -7,12 +8,12 @@ queued, and a change queued while the run goes on (later ``changed_at``) stays q
 """
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, and_, delete, or_, select, union
 
 from webapp.classification.facts import CustomerChunk
-from webapp.models import PendingChange, Subscriber
+from webapp.models import Customer, PendingChange, Subscriber
 
 
 def queued_customers(conn: Connection, snapshot: datetime) -> list[int]:
@@ -24,6 +25,11 @@ def queued_customers(conn: Connection, snapshot: datetime) -> list[int]:
     customers = select(PendingChange.subject_id).where(PendingChange.subject == "customer",
                                                         queued)
     return sorted(conn.scalars(union(lines, customers)))
+
+
+def due_customers(conn: Connection, as_of: date) -> list[int]:
+    """Ids of the customers due for evaluation on or before ``as_of``."""
+    return list(conn.scalars(select(Customer.id).where(Customer.due_on <= as_of)))
 
 
 def chunks(ids: list[int], size: int) -> Iterator[CustomerChunk]:

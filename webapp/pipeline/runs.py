@@ -1,5 +1,10 @@
 """Starting, recording and finishing a classification run.
 
+Kinds: *full* and *published* evaluate every customer (a *published* run after new
+ruleset versions; both record that the versions live at their start were evaluated),
+*changed* the customers of the queue, *due* those whose outcome may change with the date
+alone (:mod:`engine.due`) and the queue.
+
 A run is recorded before it starts (its id is the ``system`` actor of every log row it
 writes) and updated when it ends. A run left ``running`` by a process that no longer
 exists on this host (killed, crashed) is marked ``interrupted`` by the next run, which
@@ -9,16 +14,17 @@ written again, so nothing is lost or doubled.
 
 import os
 import socket
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 import psutil
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from engine.domain import RunKind, RunStatus
 from webapp.classification.facts import CustomerChunk
 from webapp.classification.run import CHUNK, RunSummary, classify
-from webapp.models import ClassificationRun
+from webapp.models import ClassificationRun, RulesetVersion
 from webapp.pipeline import queue
 from webapp.pipeline.adjust import release_expired
 
@@ -38,17 +44,37 @@ def reclassify(session: Session, kind: RunKind, as_of: date, *,
 
     try:
         released = release_expired(session, started, run.id)
-        chunks = None if kind is RunKind.FULL else queue.chunks(
-            queue.queued_customers(session.connection(), started), CHUNK)
+        conn = session.connection()
+        published = unevaluated_versions(conn)
         summary = classify(session, as_of, started, run.id, processes=processes,
-                           chunks=chunks, after_chunk=dequeue)
+                           chunks=_work(conn, kind, as_of, started), after_chunk=dequeue)
         summary.changes["pins released"] += released
+        if kind in (RunKind.FULL, RunKind.PUBLISHED) and published:
+            session.execute(update(RulesetVersion).where(RulesetVersion.id.in_(published))
+                            .values(reevaluated_run_id=run.id))
     except BaseException as error:
         session.rollback()
         _finish(session, run, RunStatus.FAILED, None, f"{type(error).__name__}: {error}")
         raise
     _finish(session, run, RunStatus.FINISHED, summary)
     return run
+
+
+def _work(conn: Connection, kind: RunKind, as_of: date, started: datetime
+          ) -> Iterable[CustomerChunk] | None:
+    """The chunks a run of ``kind`` evaluates (None: every customer)."""
+    if kind in (RunKind.FULL, RunKind.PUBLISHED):
+        return None
+    ids = queue.queued_customers(conn, started)
+    if kind is RunKind.DUE:
+        ids = sorted(set(ids).union(queue.due_customers(conn, as_of)))
+    return queue.chunks(ids, CHUNK)
+
+
+def unevaluated_versions(conn: Connection) -> list[int]:
+    """Published ruleset versions no run has yet evaluated every customer with."""
+    return list(conn.scalars(select(RulesetVersion.id).where(
+        RulesetVersion.published_at.is_not(None), RulesetVersion.reevaluated_run_id.is_(None))))
 
 
 def _finish(session: Session, run: ClassificationRun, status: RunStatus,
