@@ -22,7 +22,7 @@ from webapp.models import (
     SubscriberDecision,
 )
 from webapp.models.changes import mark_changed
-from webapp.pipeline.runs import mark_interrupted, reclassify, unevaluated_versions
+from webapp.pipeline.runs import reclassify, unevaluated_versions
 from webapp.rulesets.store import publish
 
 AS_OF = date(2026, 11, 23)
@@ -141,16 +141,15 @@ def test_cutting_rows_off_the_end_is_detected(app: Flask, engine: Engine) -> Non
     assert f"last extended to row {last}: rows were removed from the end" in report.reason
 
 
-def test_a_run_whose_process_is_gone_is_marked_interrupted(app: Flask, engine: Engine) -> None:
+def test_a_run_left_running_is_marked_interrupted_by_the_next(app: Flask, engine: Engine) -> None:
     started = datetime.now(UTC)
     gone = ClassificationRun(kind=RunKind.FULL, status=RunStatus.RUNNING, as_of=AS_OF,
                              started_at=started, host=socket.gethostname(),
                              pid=2**22 + 1, customers=0, subscribers=0, changes={}, errors={})
     db.session.add(gone)
     db.session.commit()
-    assert mark_interrupted(db.session) == 1
-    assert db.session.get(ClassificationRun, gone.id).status == RunStatus.INTERRUPTED
     run = reclassify(db.session, RunKind.CHANGED, AS_OF)
+    assert db.session.get(ClassificationRun, gone.id).status == RunStatus.INTERRUPTED
     assert run.status == RunStatus.FINISHED and run.customers == 0
 
 

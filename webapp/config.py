@@ -30,11 +30,40 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # next (inclusive), in the operator's time zone.
         "ADJUSTMENT_WINDOW": env.get("CUSTCLASS_ADJUSTMENT_WINDOW", "9-3"),
         "TIMEZONE": env.get("CUSTCLASS_TIMEZONE", "Asia/Shanghai"),
+        # custclass scheduler: the changed-records job's interval, the daily run's time
+        # (HH:MM, operator's time zone), the published-versions job's interval.
+        "SCHEDULER_CHANGED_MINUTES": _number(env, "CUSTCLASS_SCHEDULER_CHANGED_MINUTES", 5),
+        "SCHEDULER_DAILY_AT": env.get("CUSTCLASS_SCHEDULER_DAILY_AT", "02:00"),
+        "SCHEDULER_PUBLISHED_SECONDS": _number(env, "CUSTCLASS_SCHEDULER_PUBLISHED_SECONDS",
+                                               60),
     }
     config.update(overrides or {})
     config["SQLALCHEMY_DATABASE_URI"] = _with_driver(config["SQLALCHEMY_DATABASE_URI"])
     _validate(config, production, instance_path)
     return config
+
+
+def _number(env: Any, name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not 0 < value <= 1_000_000:
+        raise ConfigError(f"{name} must be a positive number, got {raw!r}")
+    return value
+
+
+def daily_time(text: str) -> tuple[int, int]:
+    """``HH:MM`` as (hour, minute); ConfigError if it is not a time of day."""
+    hour, _, minute = text.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and len(minute) == 2
+            and int(hour) < 24 and int(minute) < 60):
+        raise ConfigError(f"CUSTCLASS_SCHEDULER_DAILY_AT must be a time like 02:00, got "
+                          f"{text!r}")
+    return int(hour), int(minute)
 
 
 def _with_driver(uri: str) -> str:
@@ -52,6 +81,7 @@ def _validate(config: dict[str, Any], production: bool, instance_path: str) -> N
             f"DATABASE_URL {uri.split(':', 1)[0]!r} is not supported: "
             "use postgresql://user:password@host/dbname or leave it unset for SQLite"
         )
+    daily_time(config["SCHEDULER_DAILY_AT"])
     if config["IMPORT_CHUNK_ROWS"] < 1:
         raise ConfigError("CUSTCLASS_IMPORT_CHUNK_ROWS must be a positive number of rows")
     if production:

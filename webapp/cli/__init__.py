@@ -27,9 +27,11 @@ def register_commands(app: Flask) -> None:
         audit_group,
         reclassify_command,
         runs_command,
+        scheduler_command,
     )
     from webapp.cli.rules import rules_group
 
     for command in (import_group, demo_data_command, demo_command, rules_group,
-                    reclassify_command, runs_command, adjust_command, audit_group):
+                    reclassify_command, scheduler_command, runs_command, adjust_command,
+                    audit_group):
         app.cli.add_command(command)

@@ -1,6 +1,7 @@
-"""``custclass reclassify``, ``runs``, ``adjust`` and ``audit``."""
+"""``custclass reclassify``, ``scheduler``, ``runs``, ``adjust`` and ``audit``."""
 
-from datetime import UTC, date, datetime
+import logging
+from datetime import UTC, datetime
 
 import click
 from flask import current_app
@@ -14,6 +15,7 @@ from webapp.database import db
 from webapp.models import ClassificationRun, Customer, StaffUser
 from webapp.pipeline.adjust import AdjustmentRefusedError, Policy, pin
 from webapp.pipeline.runs import reclassify
+from webapp.pipeline.scheduler import run_scheduler, today
 
 
 @click.command("reclassify")
@@ -31,7 +33,7 @@ from webapp.pipeline.runs import reclassify
 @with_appcontext
 def reclassify_command(kind: str, as_of: datetime | None, processes: int) -> None:
     """Re-evaluate customers and lines with the published rulesets; store what changed."""
-    run = reclassify(db.session, RunKind(kind), as_of.date() if as_of else date.today(),
+    run = reclassify(db.session, RunKind(kind), as_of.date() if as_of else today(),
                      processes=processes)
     click.echo(describe_run(run))
     for example in run.errors.get("examples", []):
@@ -46,6 +48,21 @@ def describe_run(run: ClassificationRun) -> str:
             f"{run.customers:,} customers, {run.subscribers:,} lines in {seconds:.1f} s; "
             f"changes: {changes}; records not decided: {errors:,}"
             + (f"\n  {run.detail}" if run.detail else ""))
+
+
+@click.command("scheduler")
+@click.option("--standby-poll", default=10.0, show_default=True,
+              type=click.FloatRange(0.1, 3600),
+              help="Seconds between a stand-by's attempts to become the active scheduler.")
+@with_appcontext
+def scheduler_command(standby_poll: float) -> None:
+    """Run the re-evaluation jobs (changed, daily due, published) until stopped.
+
+    One scheduler is active per database; start more for fail-over: they stand by.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(process)d] %(levelname)s "
+                        "%(name)s: %(message)s")
+    run_scheduler(current_app._get_current_object(), poll_seconds=standby_poll)
 
 
 @click.command("runs")

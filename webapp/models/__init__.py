@@ -15,6 +15,7 @@ from webapp.models.imports import ImportRun
 from webapp.models.org import BillingArea, JunctionBox, NumberSegment, OrgUnit
 from webapp.models.rulesets import RulesetVersion
 from webapp.models.runs import ClassificationRun
+from webapp.models.scheduler import scheduler_job
 from webapp.models.staff import StaffUser
 from webapp.models.subscribers import Subscriber, SubscriberMonth
 
@@ -39,4 +40,5 @@ __all__ = [
     "SubscriberDecision",
     "SubscriberMonth",
     "customer_group_member",
+    "scheduler_job",
 ]

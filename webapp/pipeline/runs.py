@@ -5,11 +5,12 @@ ruleset versions; both record that the versions live at their start were evaluat
 *changed* the customers of the queue, *due* those whose outcome may change with the date
 alone (:mod:`engine.due`) and the queue.
 
-A run is recorded before it starts (its id is the ``system`` actor of every log row it
-writes) and updated when it ends. A run left ``running`` by a process that no longer
-exists on this host (killed, crashed) is marked ``interrupted`` by the next run, which
-also finishes its work: results are stored per chunk and already-stored values are not
-written again, so nothing is lost or doubled.
+Runs take turns: each holds the run lock (:mod:`webapp.pipeline.locks`) from start to
+end. A run is recorded before it starts (its id is the ``system`` actor of every log row
+it writes) and updated when it ends. A run left ``running`` by a process that died
+(killed, crashed) is marked ``interrupted`` by the next run, which also finishes its
+work: results are stored per chunk and already-stored values are not written again, so
+nothing is lost or doubled.
 """
 
 import os
@@ -17,7 +18,6 @@ import socket
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-import psutil
 from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
@@ -27,11 +27,18 @@ from webapp.classification.run import CHUNK, RunSummary, classify
 from webapp.models import ClassificationRun, RulesetVersion
 from webapp.pipeline import queue
 from webapp.pipeline.adjust import release_expired
+from webapp.pipeline.locks import RUN_LOCK, exclusive
 
 
 def reclassify(session: Session, kind: RunKind, as_of: date, *,
                processes: int = 0) -> ClassificationRun:
-    """Run ``kind`` now; returns its finished (or failed) record."""
+    """Run ``kind`` now, after any run in progress; returns its finished (or failed)
+    record."""
+    with exclusive(session.get_bind(), RUN_LOCK):
+        return _run(session, kind, as_of, processes)
+
+
+def _run(session: Session, kind: RunKind, as_of: date, processes: int) -> ClassificationRun:
     mark_interrupted(session)
     started = datetime.now(UTC)
     run = ClassificationRun(kind=kind, status=RunStatus.RUNNING, as_of=as_of,
@@ -88,25 +95,15 @@ def _finish(session: Session, run: ClassificationRun, status: RunStatus,
 
 
 def mark_interrupted(session: Session) -> int:
-    """Mark the runs left ``running`` by dead processes of this host; returns how many."""
-    host = socket.gethostname()
-    stale = [run for run in session.scalars(select(ClassificationRun).where(
-        ClassificationRun.status == RunStatus.RUNNING, ClassificationRun.host == host))
-        if not _alive(run)]
+    """Mark the runs left ``running`` as interrupted; returns how many.
+
+    Call it holding the run lock: a live run holds it too, so any other run still marked
+    ``running`` belongs to a process that ended without finishing (killed, crashed, or
+    on a machine that went down: the database released its lock).
+    """
+    stale = session.scalars(select(ClassificationRun).where(
+        ClassificationRun.status == RunStatus.RUNNING)).all()
     for run in stale:
         run.status, run.detail = RunStatus.INTERRUPTED, "its process ended without finishing"
     session.commit()
     return len(stale)
-
-
-def _alive(run: ClassificationRun) -> bool:
-    """Whether the process that started ``run`` still exists (not a later one that
-    happens to have the same pid)."""
-    try:
-        process = psutil.Process(run.pid)
-        started = run.started_at  # SQLite gives back naive UTC
-        if started.tzinfo is None:
-            started = started.replace(tzinfo=UTC)
-        return process.create_time() <= started.timestamp() + 1
-    except psutil.NoSuchProcess:
-        return False
