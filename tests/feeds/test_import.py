@@ -7,8 +7,10 @@ import pytest
 from sqlalchemy import Engine, select
 
 from tests.feeds.helpers import (
+    BILLING_AREAS,
     JUNCTION_BOXES,
     NUMBER_SEGMENTS,
+    ORG_UNITS,
     REVENUE_HEADER_VALUES,
     SUBSCRIBERS,
     load,
@@ -294,3 +296,19 @@ def test_unassigned_communities_follow_their_billing_area(
     assert len(unassigned) == 5
     assert {unit.parent_id for unit in unassigned} == {units["LZ"].id}
     assert units["UA-NN01-public"].name == "武鸣公众客户未分配社区"
+
+
+def test_reshaping_the_org_tree_queues_every_customer(engine: Engine, tmp_path: Path) -> None:
+    load_reference(engine, tmp_path)
+    load(engine, tmp_path, "subscribers", SUBSCRIBERS)
+    _consume_queue(engine)
+    renamed = [list(row) for row in ORG_UNITS]
+    renamed[5][1] = "城东二片第一社区"  # a new name: no fact reads it
+    assert load(engine, tmp_path, "org-units", renamed).updated == 1
+    assert load(engine, tmp_path, "billing-areas", BILLING_AREAS).updated == 0
+    assert _queued(engine) == set()
+
+    moved = [*renamed, ["NN-C1-PUB-A2", "城东三片", "area", "NN-C1-PUB", "public"]]
+    moved[5][3] = "NN-C1-PUB-A2"  # the community moves to the new area
+    assert load(engine, tmp_path, "org-units", moved).inserted == 1
+    assert _queued(engine) == {"HT001", "HT002"}

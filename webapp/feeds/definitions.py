@@ -48,6 +48,7 @@ FEEDS: dict[str, Feed] = {
             lookups=(Lookup("parent_code", _unit.alias("parent"), "org unit",
                             target="parent_id", check=False, outer=True),),
             checks=(org_tree.reject_bad_org_tree,),
+            queues_everyone_on=("kind", "channel", "parent_id"),
             after_merge=org_tree.attach_new_parents,
         ),
         Feed(
@@ -60,6 +61,7 @@ FEEDS: dict[str, Feed] = {
             values=("name", "city_id"),
             lookups=(Lookup("city_code", _unit, "city branch", target="city_id",
                             where=lambda table: table.c.kind == "city"),),
+            queues_everyone_on=("city_id",),
             after_merge=org_tree.sync_unassigned_communities,
         ),
         Feed(

@@ -23,6 +23,7 @@ from sqlalchemy import (
 
 from webapp.feeds.spec import Feed, Lookup, MergeContext
 from webapp.feeds.staging import Staging
+from webapp.models import Customer
 from webapp.models.changes import mark_changed
 
 
@@ -84,7 +85,10 @@ def merge(feed: Feed, ctx: MergeContext) -> tuple[int, int]:
     matches = and_(*(target.c[name] == source.c[name] for name in feed.match))
     differs = or_(*(target.c[name].is_distinct_from(source.c[name]) for name in feed.values))
 
-    if feed.subject is None:
+    if feed.queues_everyone_on:
+        if _reshapes(conn, feed, source, matches):
+            mark_changed(conn, "customer", select(Customer.id), ctx.now, distinct=False)
+    elif feed.subject is None:
         pass
     elif feed.subject_column is None:
         mark_changed(conn, feed.subject, select(target.c.id).where(matches, differs), ctx.now)
@@ -118,6 +122,16 @@ def merge(feed: Feed, ctx: MergeContext) -> tuple[int, int]:
         # Fresh statistics, or the next statement on this table plans for an empty one.
         conn.exec_driver_sql(f"ANALYZE {target.name}")
     return inserted, updated
+
+
+def _reshapes(conn: Any, feed: Feed, source: Any, matches: Any) -> bool:
+    """Whether the staged rows add a row or change a ``queues_everyone_on`` column."""
+    target, key = feed.table, feed.match[0]
+    reshaped = or_(*(target.c[name].is_distinct_from(source.c[name])
+                     for name in feed.queues_everyone_on))
+    moved = select(target.c[key]).where(matches, reshaped).limit(1)
+    new = select(source.c[key]).where(~exists().where(matches)).limit(1)
+    return (conn.execute(moved).first() or conn.execute(new).first()) is not None
 
 
 def _source(feed: Feed, staging: Staging) -> Select[Any]:

@@ -66,6 +66,9 @@ class Feed:
     subject: str | None = None
     #: Source column holding the subject's id; None when ``table`` is the subject's own.
     subject_column: str | None = None
+    #: Reference data that facts of any customer may derive from: a new row, or a change
+    #: of one of these columns, queues every customer (e.g. the org tree's shape).
+    queues_everyone_on: tuple[str, ...] = ()
     checks: tuple[Check, ...] = ()
     before_merge: Hook | None = None
     after_merge: Hook | None = None
