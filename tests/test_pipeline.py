@@ -1,12 +1,13 @@
 """Reclassification runs, the adjustment log and its hash chain, on SQLite and PostgreSQL."""
 
+import os
 import socket
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from sqlalchemy import Connection, Engine, func, select, text, update
+from sqlalchemy import Connection, Engine, create_engine, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from engine.domain import ClassifiedAttribute, RunKind, RunStatus, VipCard
@@ -191,3 +192,42 @@ def test_a_published_run_records_the_versions_it_evaluated(app: Flask, engine: E
     assert run.customers == full.customers == _count(Customer)
     assert db.session.get(RulesetVersion, pending[0]).reevaluated_run_id == run.id
     assert unevaluated_versions(db.session.connection()) == []
+
+
+def test_the_application_role_may_only_read_and_append_the_log(
+        app: Flask, engine: Engine, backend: str) -> None:
+    runner = _demo(app, 20)
+    role = f"custclass_app_{os.getpid()}"
+    if backend == "sqlite":
+        refused = runner.invoke(args=["audit", "grant", role])
+        assert refused.exit_code == 1 and "only on PostgreSQL" in refused.output
+        return
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        missing = runner.invoke(args=["audit", "grant", "nobody_here"])
+        assert missing.exit_code == 1 and "no PostgreSQL role named" in missing.output
+        granted = runner.invoke(args=["audit", "grant", role])
+        assert granted.exit_code == 0, granted.output
+        as_app = create_engine(engine.url.set(username=role))
+        try:
+            entry = db.session.scalars(select(AdjustmentLogEntry).limit(1)).one()
+            with as_app.begin() as conn:  # the application's own work still runs
+                assert chain.append(conn, [{
+                    "logged_at": datetime.now(UTC), "run_id": entry.run_id,
+                    "customer_id": entry.customer_id, "subscriber_id": entry.subscriber_id,
+                    "attribute": entry.attribute, "old_value": entry.new_value,
+                    "new_value": "x", "reason": "appended by the application role"}]) == 1
+                assert chain.verify(conn).ok
+            for statement in ("UPDATE adjustment_log SET new_value = 'x'",
+                              "ALTER TABLE adjustment_log DISABLE TRIGGER USER",
+                              "TRUNCATE adjustment_log"):
+                with pytest.raises(DBAPIError, match=r"permission denied|must be owner"), \
+                        as_app.begin() as conn:
+                    conn.exec_driver_sql(statement)
+        finally:
+            as_app.dispose()
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine.domain import ClassifiedAttribute, RunKind
 from webapp.audit import chain
+from webapp.audit.roles import RoleError, grant_application_role
 from webapp.cli.rules import as_of_option
 from webapp.database import db
 from webapp.models import ClassificationRun, Customer, StaffUser
@@ -96,6 +97,20 @@ def verify_command() -> None:
             + f"(chain position {report.broken_seq}): {report.reason}")
     click.echo(f"adjustment log intact: {report.rows:,} rows; chain head {report.last_hash}")
 
+
+@audit_group.command("grant")
+@click.argument("role")
+@with_appcontext
+def grant_command(role: str) -> None:
+    """Grant a PostgreSQL ROLE what the application needs, with the adjustment log
+    append-only (read and insert). Run it as the schema's owner after each upgrade, and
+    let the application connect as ROLE."""
+    try:
+        with db.engine.begin() as conn:
+            grant_application_role(conn, role)
+    except RoleError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"granted {role}: every table, the adjustment log read and append only")
 
 
 @click.command("adjust")
