@@ -231,3 +231,19 @@ def test_the_application_role_may_only_read_and_append_the_log(
         with engine.begin() as conn:
             conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
             conn.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+def test_worker_processes_store_what_a_run_in_process_would(app: Flask, engine: Engine) -> None:
+    runner = _demo(app, 400)
+    later = date(2027, 2, 3)  # months later: many values change
+    result = runner.invoke(args=["reclassify", "--all", "--as-of", later.isoformat(),
+                                 "--processes", "2"])
+    assert result.exit_code == 0, result.output
+    run = db.session.scalars(select(ClassificationRun).order_by(
+        ClassificationRun.id.desc()).limit(1)).one()
+    assert run.status == RunStatus.FINISHED and run.changes["decisions"] > 0
+    assert run.customers == _count(Customer)
+    again = reclassify(db.session, RunKind.FULL, later)
+    assert again.changes == {"decisions": 0, "alerts raised": 0, "alerts cleared": 0,
+                             "pins released": 0}
+    assert chain.verify(db.session.connection()).ok

@@ -23,7 +23,6 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "CUSTCLASS_ENV": "production" if production else "development",
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL")
         or f"sqlite:///{Path(instance_path) / 'custclass.db'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SECRET_KEY": env.get("SECRET_KEY"),
         "IMPORT_CHUNK_ROWS": int(env.get("CUSTCLASS_IMPORT_CHUNK_ROWS", "5000")),
         # Manual moves and pins are allowed from this day of a month to that day of the
@@ -39,6 +38,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     }
     config.update(overrides or {})
     config["SQLALCHEMY_DATABASE_URI"] = _with_driver(config["SQLALCHEMY_DATABASE_URI"])
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                      engine_options(config["SQLALCHEMY_DATABASE_URI"]))
     _validate(config, production, instance_path)
     return config
 
@@ -64,6 +65,16 @@ def daily_time(text: str) -> tuple[int, int]:
         raise ConfigError(f"CUSTCLASS_SCHEDULER_DAILY_AT must be a time like 02:00, got "
                           f"{text!r}")
     return int(hour), int(minute)
+
+
+def engine_options(uri: str) -> dict[str, Any]:
+    """Engine settings for ``uri``. On PostgreSQL, executemany UPDATEs and DELETEs go in
+    pages (psycopg2's ``execute_batch``) instead of one round trip per row: a run's
+    updates took a quarter of its time without it."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if uri.startswith("postgresql"):
+        options["executemany_mode"] = "values_plus_batch"
+    return options
 
 
 def _with_driver(uri: str) -> str:

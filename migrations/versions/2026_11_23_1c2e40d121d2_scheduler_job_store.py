@@ -11,7 +11,6 @@ Create Date: 2026-11-23 13:52:28.798669
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '1c2e40d121d2'
 down_revision = 'ded8d457945a'

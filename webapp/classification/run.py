@@ -7,13 +7,12 @@ processed in id ranges, so a customer and all its lines are always in the same b
 """
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, func, select
-from sqlalchemy.orm import Session
 
 from engine.catalog import Subject
 from engine.due import DueDates
@@ -23,13 +22,13 @@ from engine.program import build_program
 from engine.results import RecordResult
 from engine.workers import ParallelEvaluator
 from webapp.classification.facts import CustomerChunk, load_subscriber_facts
-from webapp.classification.reference import RunReference, customer_facts, load_reference
-from webapp.classification.results import store_due_dates, store_results
+from webapp.classification.reference import RunReference, customer_facts
 from webapp.models import Customer
-from webapp.rulesets.store import live_rulesets
 
 #: Customers per chunk (and transaction) of a run.
 CHUNK = 2000
+#: Examples of records not decided that a run keeps.
+EXAMPLES = 10
 
 
 @dataclass
@@ -41,6 +40,23 @@ class RunSummary:
     #: Records a ruleset could not decide, by ruleset, and a few examples.
     errors: Counter = field(default_factory=Counter)
     error_examples: list[str] = field(default_factory=list)
+
+    def add(self, other: "RunSummary") -> None:
+        self.customers += other.customers
+        self.subscribers += other.subscribers
+        self.changes.update(other.changes)
+        self.errors.update(other.errors)
+        self.error_examples.extend(other.error_examples[:EXAMPLES - len(self.error_examples)])
+
+    def count(self, batch: "Evaluated") -> None:
+        """Count a batch's records and the errors of its results."""
+        for result in (*batch.line_results, *batch.customer_results):
+            for ruleset, reason in result.errors.items():
+                self.errors[ruleset] += 1
+                if len(self.error_examples) < EXAMPLES:
+                    self.error_examples.append(f"{ruleset} #{result.key}: {reason}")
+        self.customers += len(batch.customers)
+        self.subscribers += len(batch.lines)
 
 
 @dataclass(frozen=True)
@@ -81,33 +97,6 @@ def all_customers(conn: Connection, size: int = CHUNK) -> Iterator[CustomerChunk
     low, high = conn.execute(select(func.min(Customer.id), func.max(Customer.id))).one()
     for start in range(low or 0, (high or -1) + 1, size):
         yield CustomerChunk(start, start + size - 1)
-
-
-def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
-             chunks: Iterable[CustomerChunk] | None = None, processes: int = 0,
-             after_chunk: Callable[[Connection, CustomerChunk], None] | None = None,
-             progress: Callable[[int], None] | None = None) -> RunSummary:
-    """Classify the customers of ``chunks`` (default: all) and their lines with the live
-    rulesets; store what changed, one transaction per chunk (with ``after_chunk``'s
-    writes, e.g. taking the chunk off a queue)."""
-    summary = RunSummary()
-    plan = Plan.of(live_rulesets(session))
-    conn = session.connection()
-    reference = load_reference(conn, as_of)
-    evaluators = plan.evaluators(processes)
-    try:
-        for chunk in all_customers(conn) if chunks is None else chunks:
-            _classify_chunk(conn, reference, plan, evaluators, chunk, now, run_id, summary)
-            if after_chunk:
-                after_chunk(conn, chunk)
-            session.commit()
-            conn = session.connection()
-            if progress:
-                progress(summary.customers)
-    finally:
-        for evaluator in evaluators:
-            evaluator.close()
-    return summary
 
 
 @dataclass
@@ -151,22 +140,6 @@ def evaluate_range(conn: Connection, reference: RunReference,
         result.alerts.extend(later.alerts)
         result.errors.update(later.errors)
     return Evaluated(customers, customer_results, lines, line_results)
-
-
-def _classify_chunk(conn: Connection, reference: RunReference, plan: Plan,
-                    evaluators: list[ParallelEvaluator], chunk: CustomerChunk, now: datetime,
-                    run_id: int, summary: RunSummary) -> None:
-    batch = evaluate_range(conn, reference, evaluators, chunk)
-    for result in (*batch.line_results, *batch.customer_results):
-        for ruleset, reason in result.errors.items():
-            summary.errors[ruleset] += 1
-            if len(summary.error_examples) < 10:
-                summary.error_examples.append(f"{ruleset} #{result.key}: {reason}")
-    summary.changes.update(store_results(conn, batch.customer_results, batch.line_results,
-                                         now, run_id))
-    store_due_dates(conn, batch.due_dates(plan, reference.as_of))
-    summary.customers += len(batch.customers)
-    summary.subscribers += len(batch.lines)
 
 
 def _feed(records: list[dict[str, Any]], results: list[RecordResult]) -> None:

@@ -12,11 +12,24 @@ is far cheaper to write than a timestamp on the wide, heavily indexed subscriber
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Integer, Select, String, literal, true
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    delete,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.database import db
+from webapp.models.subscribers import Subscriber
 
 
 class PendingChange(db.Model):
@@ -50,3 +63,14 @@ def mark_changed(conn: Connection, subject: str, ids: Select[Any], now: datetime
         index_elements=["subject", "subject_id"],
         set_={"changed_at": statement.excluded.changed_at},
     ))
+
+
+def take_off(conn: Connection, customers: Any, snapshot: datetime) -> None:
+    """Remove from the queue, up to ``snapshot``, the customers ``customers`` selects
+    (a condition on a customer-id column, e.g. ``CustomerChunk.where``) and their lines."""
+    table = PendingChange.__table__
+    lines = select(Subscriber.id).where(customers(Subscriber.customer_id))
+    conn.execute(delete(table).where(
+        table.c.changed_at <= snapshot,
+        or_(and_(table.c.subject == "customer", customers(table.c.subject_id)),
+            and_(table.c.subject == "subscriber", table.c.subject_id.in_(lines)))))

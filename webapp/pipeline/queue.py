@@ -3,14 +3,15 @@ customers due by date.
 
 The queue (:class:`~webapp.models.PendingChange`) is read up to a snapshot time taken
 when the run starts; each chunk takes its customers off the queue in the transaction that
-stores their results, so a run killed half-way leaves exactly the unfinished part
-queued, and a change queued while the run goes on (later ``changed_at``) stays queued.
+stores their results (:func:`~webapp.models.changes.take_off`), so a run killed half-way
+leaves exactly the unfinished part queued, and a change queued while the run goes on
+(later ``changed_at``) stays queued.
 """
 
 from collections.abc import Iterator
 from datetime import date, datetime
 
-from sqlalchemy import Connection, and_, delete, or_, select, union
+from sqlalchemy import Connection, and_, select, union
 
 from webapp.classification.facts import CustomerChunk
 from webapp.models import Customer, PendingChange, Subscriber
@@ -35,13 +36,3 @@ def due_customers(conn: Connection, as_of: date) -> list[int]:
 def chunks(ids: list[int], size: int) -> Iterator[CustomerChunk]:
     for start in range(0, len(ids), size):
         yield CustomerChunk.of(ids[start:start + size])
-
-
-def take_off(conn: Connection, chunk: CustomerChunk, snapshot: datetime) -> None:
-    """Remove the chunk's customers and their lines from the queue, up to ``snapshot``
-    (a full run takes everything it evaluated off the queue too)."""
-    lines = select(Subscriber.id).where(chunk.where(Subscriber.customer_id))
-    conn.execute(delete(PendingChange).where(
-        PendingChange.changed_at <= snapshot,
-        or_(and_(PendingChange.subject == "customer", chunk.where(PendingChange.subject_id)),
-            and_(PendingChange.subject == "subscriber", PendingChange.subject_id.in_(lines)))))

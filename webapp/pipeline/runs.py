@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from engine.domain import RunKind, RunStatus
 from webapp.classification.facts import CustomerChunk
-from webapp.classification.run import CHUNK, RunSummary, classify
+from webapp.classification.run import CHUNK, RunSummary
+from webapp.classification.workers import classify
 from webapp.models import ClassificationRun, RulesetVersion
 from webapp.pipeline import queue
 from webapp.pipeline.adjust import release_expired
@@ -46,15 +47,12 @@ def _run(session: Session, kind: RunKind, as_of: date, processes: int) -> Classi
                             customers=0, subscribers=0, changes={}, errors={})
     session.add(run)
     session.commit()
-    def dequeue(conn: Connection, chunk: CustomerChunk) -> None:
-        queue.take_off(conn, chunk, started)
-
     try:
         released = release_expired(session, started, run.id)
         conn = session.connection()
         published = unevaluated_versions(conn)
         summary = classify(session, as_of, started, run.id, processes=processes,
-                           chunks=_work(conn, kind, as_of, started), after_chunk=dequeue)
+                           chunks=_work(conn, kind, as_of, started), dequeue_until=started)
         summary.changes["pins released"] += released
         if kind in (RunKind.FULL, RunKind.PUBLISHED) and published:
             session.execute(update(RulesetVersion).where(RulesetVersion.id.in_(published))

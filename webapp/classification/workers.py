@@ -1,0 +1,124 @@
+"""Running a classification chunk by chunk, in this process or in worker processes.
+
+Each chunk is classified whole where it runs: facts loaded, the three stages evaluated
+(:func:`engine.evaluate.evaluate_batch`, pure), what changed stored with its log rows,
+the chunk taken off the queue, all in one transaction. With ``processes`` > 0 each of
+that many spawned workers does this with its own database connection, so the SQL, the
+fact building and the storing use every core, not only the evaluation. Chunks hold
+disjoint customers; their transactions meet only at the end of the adjustment log's
+chain (one row, locked from the append to the commit) and, on SQLite, at its single
+writer.
+
+A worker dies with the run's process (``PR_SET_PDEATHSIG``): a killed run leaves no
+orphan still writing while the next run starts; the chunk it was writing rolls back.
+"""
+
+import ctypes
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.orm import Session
+
+from engine.language import Ruleset
+from webapp.classification.facts import CustomerChunk
+from webapp.classification.reference import RunReference, load_reference
+from webapp.classification.results import store_due_dates, store_results
+from webapp.classification.run import Plan, RunSummary, all_customers, evaluate_range
+from webapp.config import engine_options
+from webapp.models.changes import take_off
+from webapp.rulesets.store import live_rulesets
+
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every chunk of a run shares (sent once to each worker)."""
+
+    database_url: str
+    rulesets: tuple[Ruleset, ...]
+    reference: RunReference
+    now: datetime
+    run_id: int
+    #: Queue entries up to this time are taken off for the customers a chunk evaluated.
+    dequeue_until: datetime
+
+
+class ChunkClassifier:
+    """Classifies chunks with a run's rulesets (compiled once)."""
+
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+        self.plan = Plan.of(context.rulesets)
+        self.evaluators = self.plan.evaluators(0)
+
+    def classify(self, conn: Connection, chunk: CustomerChunk) -> RunSummary:
+        """Classify ``chunk`` and store the outcome in ``conn``'s transaction (the caller
+        commits)."""
+        context, summary = self.context, RunSummary()
+        batch = evaluate_range(conn, context.reference, self.evaluators, chunk)
+        summary.count(batch)
+        summary.changes.update(store_results(conn, batch.customer_results, batch.line_results,
+                                             context.now, context.run_id))
+        store_due_dates(conn, batch.due_dates(self.plan, context.reference.as_of))
+        take_off(conn, chunk.where, context.dequeue_until)
+        return summary
+
+
+def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
+             chunks: Iterable[CustomerChunk] | None = None, processes: int = 0,
+             dequeue_until: datetime | None = None) -> RunSummary:
+    """Classify the customers of ``chunks`` (default: all) and their lines with the live
+    rulesets; store what changed, one transaction per chunk."""
+    conn = session.connection()
+    context = RunContext(
+        database_url=session.get_bind().url.render_as_string(hide_password=False),
+        rulesets=tuple(live_rulesets(session)), reference=load_reference(conn, as_of),
+        now=now, run_id=run_id, dequeue_until=dequeue_until or now)
+    work = list(all_customers(conn)) if chunks is None else chunks
+    session.commit()
+    summary = RunSummary()
+    if not processes:
+        classifier = ChunkClassifier(context)
+        for chunk in work:
+            summary.add(classifier.classify(session.connection(), chunk))
+            session.commit()
+        return summary
+    with ProcessPoolExecutor(max_workers=processes, initializer=_start_worker,
+                             initargs=(context, os.getpid()),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque[Future[RunSummary]] = deque()
+        for chunk in work:
+            pending.append(pool.submit(_classify_in_worker, chunk))
+            if len(pending) > 2 * processes:
+                summary.add(pending.popleft().result())
+        while pending:
+            summary.add(pending.popleft().result())
+    return summary
+
+
+_worker: tuple[ChunkClassifier, Engine] | None = None
+
+
+def _start_worker(context: RunContext, parent: int) -> None:
+    global _worker
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the run died before the line above
+        os._exit(1)
+    _worker = ChunkClassifier(context), create_engine(context.database_url,
+                                                      **engine_options(context.database_url))
+
+
+def _classify_in_worker(chunk: CustomerChunk) -> RunSummary:
+    assert _worker is not None, "worker started without its run"
+    classifier, engine = _worker
+    with engine.begin() as conn:
+        return classifier.classify(conn, chunk)
