@@ -29,6 +29,9 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # next (inclusive), in the operator's time zone.
         "ADJUSTMENT_WINDOW": env.get("CUSTCLASS_ADJUSTMENT_WINDOW", "9-3"),
         "TIMEZONE": env.get("CUSTCLASS_TIMEZONE", "Asia/Shanghai"),
+        # Worker processes of a classification run of several chunks (0: in process).
+        "RUN_PROCESSES": int(_number(env, "CUSTCLASS_RUN_PROCESSES", os.cpu_count() or 1,
+                                     allow_zero=True)),
         # custclass scheduler: the changed-records job's interval, the daily run's time
         # (HH:MM, operator's time zone), the published-versions job's interval.
         "SCHEDULER_CHANGED_MINUTES": _number(env, "CUSTCLASS_SCHEDULER_CHANGED_MINUTES", 5),
@@ -44,7 +47,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     return config
 
 
-def _number(env: Any, name: str, default: float) -> float:
+def _number(env: Any, name: str, default: float, *, allow_zero: bool = False) -> float:
     raw = env.get(name)
     if raw is None:
         return default
@@ -52,7 +55,7 @@ def _number(env: Any, name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if not 0 < value <= 1_000_000:
+    if not (value >= 0 if allow_zero else value > 0) or value > 1_000_000:
         raise ConfigError(f"{name} must be a positive number, got {raw!r}")
     return value
 

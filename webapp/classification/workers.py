@@ -82,9 +82,10 @@ def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
         database_url=session.get_bind().url.render_as_string(hide_password=False),
         rulesets=tuple(live_rulesets(session)), reference=load_reference(conn, as_of),
         now=now, run_id=run_id, dequeue_until=dequeue_until or now)
-    work = list(all_customers(conn)) if chunks is None else chunks
+    work = list(all_customers(conn) if chunks is None else chunks)
     session.commit()
     summary = RunSummary()
+    processes = min(processes, len(work)) if len(work) > 1 else 0  # a worker starts in ~1 s
     if not processes:
         classifier = ChunkClassifier(context)
         for chunk in work:

@@ -89,7 +89,8 @@ def _classify_demo(day: date) -> None:
     for name, version, new in publish(db.session, documents, datetime.now(UTC)):
         click.echo(f"ruleset {name} v{version}{' published' if new else ''}")
     db.session.commit()
-    click.echo(describe_run(reclassify(db.session, RunKind.FULL, day)))
+    click.echo(describe_run(reclassify(db.session, RunKind.FULL, day,
+                                       processes=current_app.config["RUN_PROCESSES"])))
     with db.engine.connect() as conn:
         for line in distributions(conn):
             click.echo(line)

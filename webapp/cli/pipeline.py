@@ -29,13 +29,15 @@ from webapp.pipeline.scheduler import run_scheduler, today
 @click.option("--published", "kind", flag_value=RunKind.PUBLISHED.value,
               help="Every customer, recording that the published versions were evaluated.")
 @as_of_option
-@click.option("--processes", default=0, show_default=True, type=click.IntRange(0, 64),
-              help="Worker processes (0: evaluate in this process).")
+@click.option("--processes", type=click.IntRange(0, 64),
+              help="Worker processes (0: all in this process; default: "
+                   "CUSTCLASS_RUN_PROCESSES, the number of CPUs).")
 @with_appcontext
-def reclassify_command(kind: str, as_of: datetime | None, processes: int) -> None:
+def reclassify_command(kind: str, as_of: datetime | None, processes: int | None) -> None:
     """Re-evaluate customers and lines with the published rulesets; store what changed."""
     run = reclassify(db.session, RunKind(kind), as_of.date() if as_of else today(),
-                     processes=processes)
+                     processes=current_app.config["RUN_PROCESSES"] if processes is None
+                     else processes)
     click.echo(describe_run(run))
     for example in run.errors.get("examples", []):
         click.echo(f"    {example}", err=True)

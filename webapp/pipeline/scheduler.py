@@ -64,6 +64,10 @@ def today() -> date:
     return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
+def _processes() -> int:
+    return current_app.config["RUN_PROCESSES"]
+
+
 def _in_app(job: Callable[[], None]) -> None:
     if _app is None:
         raise RuntimeError("the scheduler's app is not set (start it with run_scheduler)")
@@ -76,16 +80,16 @@ def _in_app(job: Callable[[], None]) -> None:
 
 def _changed() -> None:
     if db.session.scalar(select(exists().select_from(PendingChange))):
-        _report(reclassify(db.session, RunKind.CHANGED, today()))
+        _report(reclassify(db.session, RunKind.CHANGED, today(), processes=_processes()))
 
 
 def _daily() -> None:
-    _report(reclassify(db.session, RunKind.DUE, today()))
+    _report(reclassify(db.session, RunKind.DUE, today(), processes=_processes()))
 
 
 def _published() -> None:
     if unevaluated_versions(db.session.connection()):
-        _report(reclassify(db.session, RunKind.PUBLISHED, today()))
+        _report(reclassify(db.session, RunKind.PUBLISHED, today(), processes=_processes()))
 
 
 def changed_job() -> None:
