@@ -71,7 +71,10 @@ class RunReference:
         return share.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
 
 
-def load_reference(conn: Connection, as_of: date) -> RunReference:
+def load_reference(conn: Connection, as_of: date, *, percentiles: bool = True
+                   ) -> RunReference:
+    """The org tree and, when ``percentiles``, the revenue distribution (an aggregate
+    over every customer's year of revenue: worth skipping when no rule reads it)."""
     window = MonthWindow.for_date(as_of)
     units = {row.code: Unit(row.code, str(row.kind), row.channel and str(row.channel),
                             row.parent_code)
@@ -85,7 +88,7 @@ def load_reference(conn: Connection, as_of: date) -> RunReference:
         .where(Customer.vip_card == "none")
         .group_by(Customer.id)
     )
-    distribution = sorted(int(total) for total in conn.scalars(totals))
+    distribution = sorted(int(total) for total in conn.scalars(totals)) if percentiles else []
     return RunReference(as_of, window, OrgDirectory(units), distribution)
 
 

@@ -26,7 +26,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session
 
-from engine.language import Ruleset
+from engine.language import Ruleset, rule_facts
 from webapp.classification.facts import CustomerChunk
 from webapp.classification.reference import RunReference, load_reference
 from webapp.classification.results import store_due_dates, store_results
@@ -78,9 +78,12 @@ def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
     """Classify the customers of ``chunks`` (default: all) and their lines with the live
     rulesets; store what changed, one transaction per chunk."""
     conn = session.connection()
+    rulesets = tuple(live_rulesets(session))
+    percentiles = any("revenue_percentile" in rule_facts(rule)
+                      for ruleset in rulesets for rule in ruleset.rules)
     context = RunContext(
         database_url=session.get_bind().url.render_as_string(hide_password=False),
-        rulesets=tuple(live_rulesets(session)), reference=load_reference(conn, as_of),
+        rulesets=rulesets, reference=load_reference(conn, as_of, percentiles=percentiles),
         now=now, run_id=run_id, dequeue_until=dequeue_until or now)
     work = list(all_customers(conn) if chunks is None else chunks)
     session.commit()
