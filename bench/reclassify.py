@@ -294,8 +294,9 @@ def measured(measure: Measure, server: psutil.Process | None) -> Iterator[None]:
         alive = {process.pid for process in processes}
         used = {pid: times[-1] - times[0] for pid, times in tree.items() if pid in alive}
         measure.own_cpu = used.pop(me.pid)
-        measure.children_cpu = (sum(used.values()) + ended.children_user + ended.children_system
-                                - reaped.children_user - reaped.children_system)
+        measure.children_cpu = max(0.0, sum(used.values()) + ended.children_user
+                                   + ended.children_system - reaped.children_user
+                                   - reaped.children_system)
         if server is not None:
             measure.server_cpu = sum(times[-1] - times[0] for times in database.values())
 

@@ -16,12 +16,15 @@ orphan still writing while the next run starts; the chunk it was writing rolls b
 import ctypes
 import multiprocessing
 import os
+import pickle
 import signal
+import tempfile
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import IO
 
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session
@@ -95,9 +98,12 @@ def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
             summary.add(classifier.classify(session.connection(), chunk))
             session.commit()
         return summary
-    with ProcessPoolExecutor(max_workers=processes, initializer=_start_worker,
-                             initargs=(context, os.getpid()),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    # The context goes through a file: as spawn arguments it would fill a pipe the parent
+    # keeps open, and a worker dying before reading it would hang the run for ever.
+    with tempfile.NamedTemporaryFile(prefix="custclass-run-") as shared, \
+            ProcessPoolExecutor(max_workers=processes, initializer=_start_worker,
+                                initargs=(_shared(shared, context), os.getpid()),
+                                mp_context=multiprocessing.get_context("spawn")) as pool:
         pending: deque[Future[RunSummary]] = deque()
         for chunk in work:
             pending.append(pool.submit(_classify_in_worker, chunk))
@@ -111,12 +117,20 @@ def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
 _worker: tuple[ChunkClassifier, Engine] | None = None
 
 
-def _start_worker(context: RunContext, parent: int) -> None:
+def _shared(handle: IO[bytes], context: RunContext) -> str:
+    pickle.dump(context, handle)
+    handle.flush()
+    return handle.name
+
+
+def _start_worker(context_file: str, parent: int) -> None:
     global _worker
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the run died before the line above
         os._exit(1)
+    with open(context_file, "rb") as handle:
+        context: RunContext = pickle.load(handle)
     _worker = ChunkClassifier(context), create_engine(context.database_url,
                                                       **engine_options(context.database_url))
 
