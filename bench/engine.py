@@ -59,6 +59,7 @@ from engine.program import build_program  # noqa: E402
 from engine.results import RecordResult  # noqa: E402
 from engine.validation import validate_documents  # noqa: E402
 from engine.workers import ParallelEvaluator  # noqa: E402
+from tests.support import machine_cpu_seconds  # noqa: E402
 from webapp.rulesets.files import read_document, ruleset_files  # noqa: E402
 
 AS_OF = date(2026, 11, 23)
@@ -553,13 +554,6 @@ class Measure:
         return self.records / self.seconds
 
 
-def _busy() -> float:
-    """CPU seconds all processes used since boot (guest time is inside user time)."""
-    times = psutil.cpu_times()._asdict()
-    return sum(times.get(name, 0.0) for name in
-               ("user", "nice", "system", "irq", "softirq", "steal"))
-
-
 @contextmanager
 def measured(measure: Measure, label: str, records: int) -> Iterator[None]:
     """Time the block, sample the resident memory of this process and its children, and
@@ -583,7 +577,7 @@ def measured(measure: Measure, label: str, records: int) -> Iterator[None]:
 
     sample()
     sampler = threading.Thread(target=sampling, daemon=True)
-    busy, started = _busy(), time.perf_counter()
+    busy, started = machine_cpu_seconds(), time.perf_counter()
     sampler.start()
     try:
         yield
@@ -594,7 +588,7 @@ def measured(measure: Measure, label: str, records: int) -> Iterator[None]:
         sample()
         used = {pid: times[-1] - times[0] for pid, times in cpu.items()}
         own, children = used.pop(me.pid), sum(used.values())
-        measure.foreign_cpu += max(_busy() - busy - own - children, 0.0)
+        measure.foreign_cpu += max(machine_cpu_seconds() - busy - own - children, 0.0)
         measure.own_cpu += own
         measure.children_cpu += children
         measure.seconds += seconds

@@ -12,22 +12,16 @@ database as well, to show that peak memory does not grow with the file.
 import argparse
 import os
 import re
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
+from demo_database import CUSTCLASS, ROOT, fresh_postgres_database, generate, migrated
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.support import run_measuring_memory  # noqa: E402
-
-CUSTCLASS = str(Path(sys.executable).with_name("custclass"))
-AS_OF = date(2026, 11, 23)
+from tests.support import run_measuring_memory
 
 
 @dataclass
@@ -41,17 +35,6 @@ class Run:
         return self.rows / self.seconds
 
 
-def generate(subscribers: int) -> Path:
-    out = ROOT / "bench" / ".data" / f"demo-{subscribers}"
-    complete = out / ".complete"
-    if not complete.exists():
-        print(f"generating {subscribers:,} subscribers into {out} ...", flush=True)
-        subprocess.run([CUSTCLASS, "demo-data", "-n", str(subscribers), "--out", str(out),
-                        "--as-of", AS_OF.isoformat()], check=True, stdout=subprocess.DEVNULL)
-        complete.touch()
-    return out
-
-
 def custclass_import(url: str, feed: str, path: Path) -> Run:
     env = {**os.environ, "DATABASE_URL": url}
     peak, seconds, outcome = run_measuring_memory([CUSTCLASS, "import", feed, str(path)], env)
@@ -62,22 +45,12 @@ def custclass_import(url: str, feed: str, path: Path) -> Run:
 
 
 def fresh_database(kind: str, name: str) -> str:
-    if kind == "sqlite":
-        path = ROOT / "bench" / ".data" / f"{name}.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        admin_url = os.environ["TEST_DATABASE_URL"]
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    subprocess.run([CUSTCLASS, "db", "upgrade"], env={**os.environ, "DATABASE_URL": url},
-                   check=True, capture_output=True)
-    return url
+    if kind != "sqlite":
+        return fresh_postgres_database(os.environ["TEST_DATABASE_URL"], name)
+    path = ROOT / "bench" / ".data" / f"{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return migrated(f"sqlite:///{path}")
 
 
 def plain_copy(path: Path) -> Run:

@@ -54,25 +54,23 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from demo_database import AS_OF, CUSTCLASS, ROOT, fresh_postgres_database, generate
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from engine.domain import RunKind  # noqa: E402
-from engine.months import add_months  # noqa: E402
-from webapp import create_app  # noqa: E402
-from webapp.classification.facts import MonthWindow  # noqa: E402
-from webapp.classification.reference import load_reference  # noqa: E402
-from webapp.database import db  # noqa: E402
-from webapp.feeds import FEEDS, import_file  # noqa: E402
-from webapp.models import PendingChange  # noqa: E402
-from webapp.pipeline.runs import reclassify  # noqa: E402
-from webapp.rulesets.files import read_document, ruleset_files  # noqa: E402
-from webapp.rulesets.store import DEFAULT_RULES, publish  # noqa: E402
+from engine.domain import RunKind
+from engine.months import add_months
+from tests.support import machine_cpu_seconds
+from webapp import create_app
+from webapp.classification.facts import MonthWindow
+from webapp.classification.reference import load_reference
+from webapp.database import db
+from webapp.feeds import FEEDS, import_file
+from webapp.models import PendingChange
+from webapp.pipeline.runs import reclassify
+from webapp.rulesets.files import read_document, ruleset_files
+from webapp.rulesets.store import DEFAULT_RULES, publish
 
-CUSTCLASS = str(Path(sys.executable).with_name("custclass"))
-AS_OF = date(2026, 11, 23)  # the day bench/import.py's cached demo files describe
 SAMPLE_SECONDS = 0.1
 PHASES: dict[str, float] = {}
 
@@ -89,19 +87,6 @@ def phase(name: str) -> Iterator[None]:
 
 # --- data and database ---------------------------------------------------------------------
 
-def generate(subscribers: int, as_of: date) -> Path:
-    """The demo feed files (a separate process, so this one's memory stays clean)."""
-    suffix = "" if as_of == AS_OF else f"-{as_of:%Y%m%d}"
-    out = ROOT / "bench" / ".data" / f"demo-{subscribers}{suffix}"
-    complete = out / ".complete"
-    if not complete.exists():
-        print(f"generating {subscribers:,} subscribers into {out} ...", flush=True)
-        subprocess.run([CUSTCLASS, "demo-data", "-n", str(subscribers), "--out", str(out),
-                        "--as-of", as_of.isoformat()], check=True, stdout=subprocess.DEVNULL)
-        complete.touch()
-    return out
-
-
 def feed_files(data: Path) -> list[tuple[str, Path]]:
     """The demo files in import order (as ``webapp.demo.generate`` returns them)."""
     return [("org-units", data / "org_units.csv"),
@@ -112,18 +97,6 @@ def feed_files(data: Path) -> list[tuple[str, Path]]:
             ("line-plant", data / "line_plant.csv"),
             *(("revenue", path) for path in sorted(data.glob("revenue_*.csv"))),
             ("key-accounts", data / "key_accounts.csv"), ("vip-cards", data / "vip_cards.csv")]
-
-
-def fresh_database(admin_url: str, name: str) -> str:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    subprocess.run([CUSTCLASS, "db", "upgrade"], env={**os.environ, "DATABASE_URL": url},
-                   check=True, capture_output=True)
-    return url
 
 
 def import_all(url: str, data: Path) -> None:
@@ -210,13 +183,6 @@ class Measure:
         return cpu / self.seconds if self.seconds else 0.0
 
 
-def _busy() -> float:
-    """CPU seconds all processes used since boot (guest time is inside user time)."""
-    times = psutil.cpu_times()._asdict()
-    return sum(times.get(name, 0.0) for name in
-               ("user", "nice", "system", "irq", "softirq", "steal"))
-
-
 def postmaster(url: str) -> psutil.Process | None:
     """The PostgreSQL server's main process when it runs on this machine, else None."""
     engine = create_engine(url)
@@ -277,13 +243,13 @@ def measured(measure: Measure, server: psutil.Process | None) -> Iterator[None]:
     started = 0.0
     sample()
     sampler = threading.Thread(target=sampling, daemon=True)
-    reaped, busy, started = os.times(), _busy(), time.perf_counter()
+    reaped, busy, started = os.times(), machine_cpu_seconds(), time.perf_counter()
     sampler.start()
     try:
         yield
     finally:
         measure.seconds = time.perf_counter() - started
-        measure.machine_cpu = _busy() - busy
+        measure.machine_cpu = machine_cpu_seconds() - busy
         done.set()
         sampler.join()
         listed[0] = 0.0
@@ -525,7 +491,7 @@ def prepare(admin_url: str, name: str, subscribers: int, as_of: date) -> tuple[s
     with phase(f"generate {subscribers:,} (cached)"):
         data = generate(subscribers, as_of)
     with phase("create + migrate database"):
-        url = fresh_database(admin_url, name)
+        url = fresh_postgres_database(admin_url, name)
     print(f"importing {subscribers:,} subscribers' feed files into {name} ...", flush=True)
     with phase("imports, all files"):
         import_all(url, data)

@@ -22,3 +22,12 @@ def run_measuring_memory(command: list[str], env: dict[str, str]
         stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
     return peak, seconds, subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds all processes used since boot (guest time is inside user time)."""
+    import psutil
+
+    times = psutil.cpu_times()._asdict()
+    return sum(times.get(name, 0.0) for name in
+               ("user", "nice", "system", "irq", "softirq", "steal"))
