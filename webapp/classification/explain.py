@@ -16,7 +16,7 @@ from webapp.rulesets.store import live_rulesets
 def explain_line(session: Session, subscriber: Subscriber, as_of: date) -> Iterator[str]:
     """Lines of text: each decision of the line and of its customer, then its alerts."""
     conn = session.connection()
-    evaluators = Plan.of(live_rulesets(session)).evaluators(0)
+    evaluators = Plan.of(live_rulesets(session)).evaluators()
     batch = evaluate_range(conn, load_reference(conn, as_of), evaluators,
                            CustomerChunk(subscriber.customer_id, subscriber.customer_id))
     line = next(result for record, result in zip(batch.lines, batch.line_results, strict=True)

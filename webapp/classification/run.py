@@ -73,8 +73,10 @@ class Plan:
         return cls(stages(rulesets), DueDates.of(rulesets, Subject.SUBSCRIBER),
                    DueDates.of(rulesets, Subject.CUSTOMER))
 
-    def evaluators(self, processes: int) -> list[ParallelEvaluator]:
-        return [ParallelEvaluator(program, processes) for program in self.programs]
+    def evaluators(self) -> list[ParallelEvaluator]:
+        """In-process evaluators of the stages: a run spreads chunks over processes,
+        not the stages of one chunk."""
+        return [ParallelEvaluator(program, 0) for program in self.programs]
 
 
 def stages(rulesets: Sequence[Ruleset]) -> tuple[Program, Program, Program]:

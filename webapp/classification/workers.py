@@ -60,7 +60,7 @@ class ChunkClassifier:
     def __init__(self, context: RunContext) -> None:
         self.context = context
         self.plan = Plan.of(context.rulesets)
-        self.evaluators = self.plan.evaluators(0)
+        self.evaluators = self.plan.evaluators()
 
     def classify(self, conn: Connection, chunk: CustomerChunk) -> RunSummary:
         """Classify ``chunk`` and store the outcome in ``conn``'s transaction (the caller

@@ -32,7 +32,6 @@ import signal
 import time
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -46,7 +45,7 @@ from sqlalchemy import exists, select
 from engine.domain import RunKind
 from webapp.config import daily_time
 from webapp.database import db
-from webapp.models import PendingChange
+from webapp.models import ClassificationRun, PendingChange
 from webapp.models.scheduler import SCHEDULER_JOB_TABLE
 from webapp.pipeline.locks import SCHEDULER_LOCK, exclusive
 from webapp.pipeline.runs import reclassify, unevaluated_versions
@@ -107,7 +106,7 @@ def published_job() -> None:
     _in_app(_published)
 
 
-def _report(run: Any) -> None:
+def _report(run: ClassificationRun) -> None:
     log.info("run %s (%s, as of %s) %s: %s customers, changes %s", run.id, run.kind,
              run.as_of, run.status, run.customers, run.changes)
 
