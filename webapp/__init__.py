@@ -36,6 +36,8 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     migrate.init_app(app, db)
 
     from webapp.cli import register_commands
+    from webapp.web import init_web
 
     register_commands(app)
+    init_web(app)
     return app

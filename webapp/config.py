@@ -5,6 +5,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+#: Languages of the UI: Simplified Chinese (the operator's staff) and English.
+LOCALES = ("zh", "en")
+
 
 class ConfigError(RuntimeError):
     """The configuration is unusable; the message says which setting and why."""
@@ -38,6 +41,13 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SCHEDULER_DAILY_AT": env.get("CUSTCLASS_SCHEDULER_DAILY_AT", "02:00"),
         "SCHEDULER_PUBLISHED_SECONDS": _number(env, "CUSTCLASS_SCHEDULER_PUBLISHED_SECONDS",
                                                60),
+        # Web UI: language for people not signed in, cookies only over HTTPS (on by default
+        # in production), HTTPS redirects, and the sign-in rate limit per client address.
+        "BABEL_DEFAULT_LOCALE": env.get("CUSTCLASS_DEFAULT_LOCALE", "zh"),
+        "SESSION_COOKIE_SECURE": _flag(env, "CUSTCLASS_SECURE_COOKIES", production),
+        "FORCE_HTTPS": _flag(env, "CUSTCLASS_FORCE_HTTPS", False),
+        "LOGIN_RATE_LIMIT": env.get("CUSTCLASS_LOGIN_RATE_LIMIT", "10 per minute"),
+        "RATELIMIT_STORAGE_URI": env.get("CUSTCLASS_RATELIMIT_STORAGE_URI", "memory://"),
     }
     config.update(overrides or {})
     config["SQLALCHEMY_DATABASE_URI"] = _with_driver(config["SQLALCHEMY_DATABASE_URI"])
@@ -58,6 +68,15 @@ def _number(env: Any, name: str, default: float, *, allow_zero: bool = False) ->
     if not (value >= 0 if allow_zero else value > 0) or value > 1_000_000:
         raise ConfigError(f"{name} must be a positive number, got {raw!r}")
     return value
+
+
+def _flag(env: Any, name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    if raw.lower() not in {"0", "1", "true", "false", "yes", "no"}:
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
+    return raw.lower() in {"1", "true", "yes"}
 
 
 def daily_time(text: str) -> tuple[int, int]:
@@ -96,6 +115,9 @@ def _validate(config: dict[str, Any], production: bool, instance_path: str) -> N
             "use postgresql://user:password@host/dbname or leave it unset for SQLite"
         )
     daily_time(config["SCHEDULER_DAILY_AT"])
+    if config["BABEL_DEFAULT_LOCALE"] not in LOCALES:
+        raise ConfigError(f"CUSTCLASS_DEFAULT_LOCALE must be one of {', '.join(LOCALES)}, got "
+                          f"{config['BABEL_DEFAULT_LOCALE']!r}")
     if config["IMPORT_CHUNK_ROWS"] < 1:
         raise ConfigError("CUSTCLASS_IMPORT_CHUNK_ROWS must be a positive number of rows")
     if production:

@@ -13,7 +13,7 @@ from webapp.models.customers import (
 )
 from webapp.models.imports import ImportRun
 from webapp.models.org import BillingArea, JunctionBox, NumberSegment, OrgUnit
-from webapp.models.rulesets import RulesetVersion
+from webapp.models.rulesets import PreviewJob, RulesetChange, RulesetDraft, RulesetVersion
 from webapp.models.runs import ClassificationRun
 from webapp.models.scheduler import scheduler_job
 from webapp.models.staff import StaffUser
@@ -34,6 +34,9 @@ __all__ = [
     "NumberSegment",
     "OrgUnit",
     "PendingChange",
+    "PreviewJob",
+    "RulesetChange",
+    "RulesetDraft",
     "RulesetVersion",
     "StaffUser",
     "Subscriber",

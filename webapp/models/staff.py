@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -10,7 +11,7 @@ from webapp.database import db
 from webapp.models.types import enum_column_type
 
 
-class StaffUser(db.Model):
+class StaffUser(UserMixin, db.Model):
     """A person with a role and an org scope; deactivated, never deleted."""
 
     __tablename__ = "staff_user"
@@ -26,3 +27,8 @@ class StaffUser(db.Model):
     #: Preferred UI language (``zh`` or ``en``).
     locale: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """A deactivated person cannot sign in (Flask-Login asks this)."""
+        return self.active

@@ -35,16 +35,22 @@ def read_document(path: Path) -> dict[str, Any]:
     return parse_document(text, str(path))
 
 
-def parse_document(text: str, name: str) -> dict[str, Any]:
+def load_yaml(text: str, name: str) -> Any:
+    """YAML data of ``text`` (aliases refused: they can blow up in memory), or a
+    :class:`RuleFileError` naming ``name`` with the line and column."""
     try:
         if any(isinstance(token, yaml.AliasToken) for token in yaml.scan(text)):
             raise RuleFileError(f"{name}: YAML aliases (*name) are not allowed in rulesets")
-        document = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise RuleFileError(f"{name}{where}: {problem}") from None
+
+
+def parse_document(text: str, name: str) -> dict[str, Any]:
+    document = load_yaml(text, name)
     if not isinstance(document, dict):
         raise RuleFileError(f"{name}: expected a ruleset (a mapping with name, title, "
                             "rules...)")

@@ -43,18 +43,26 @@ def latest_published(session: Session) -> list[RulesetVersion]:
         .order_by(RulesetVersion.name)))
 
 
-def publish(session: Session, documents: Mapping[str, dict[str, Any]],
-            now: datetime) -> list[tuple[str, int, bool]]:
+def validate_with_live(session: Session, documents: Mapping[str, Any]) -> list[Report]:
+    """Reports of ``documents`` (source → document) validated together with the live
+    rulesets they do not replace (for dependencies and cycles); only theirs are returned."""
+    names = {doc.get("name") for doc in documents.values() if isinstance(doc, dict)}
+    others = {f"{row.origin} (live v{row.version})": row.definition
+              for row in latest_published(session) if row.name not in names}
+    reports = validate_documents({**others, **documents}, DEFAULT_CATALOG)
+    return [report for report in reports if report.source in documents]
+
+
+def publish(session: Session, documents: Mapping[str, dict[str, Any]], now: datetime, *,
+            comment: str | None = None, staff_id: int | None = None
+            ) -> list[tuple[str, int, bool]]:
     """Publish ``documents`` (origin → document) as new versions where their content
     changed. Validated together with the live rulesets; nothing is written if any is
     invalid. Returns (name, live version, whether it is new) per document."""
-    live = {row.name: row for row in latest_published(session)}
-    candidates = {f"{row.origin} (live v{row.version})": row.definition
-                  for name, row in live.items()
-                  if name not in {doc.get("name") for doc in documents.values()}}
-    reports = validate_documents({**candidates, **documents}, DEFAULT_CATALOG)
+    reports = validate_with_live(session, documents)
     if any(not report.ok for report in reports):
         raise InvalidRulesetsError(reports)
+    live = {row.name: row for row in latest_published(session)}
     outcome = []
     for origin, document in documents.items():
         name, digest = document["name"], checksum(document)
@@ -67,7 +75,7 @@ def publish(session: Session, documents: Mapping[str, dict[str, Any]],
         session.add(RulesetVersion(
             name=name, version=version, output=document["output"],
             definition={**document, "version": version}, checksum=digest, origin=origin,
-            published_at=now))
+            published_at=now, comment=comment, created_by_id=staff_id))
         outcome.append((name, version, True))
     session.flush()
     return outcome

@@ -1,0 +1,68 @@
+"""``custclass users ...``: staff accounts from the command line (the first admin)."""
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from engine.domain import StaffRole
+from webapp.config import LOCALES
+from webapp.database import db
+from webapp.models import OrgUnit, StaffUser
+
+#: Shortest password accepted.
+MIN_PASSWORD = 10
+
+
+@click.group("users")
+def users_group() -> None:
+    """Create and list the staff who sign in to the web UI."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([role.value for role in StaffRole]), required=True)
+@click.option("--name", "display_name", help="Name shown in the UI and the audit log.")
+@click.option("--org", "org_code", help="Org unit code of the person's scope "
+              "(default: the whole province).")
+@click.option("--locale", type=click.Choice(LOCALES), default="zh", show_default=True)
+@click.password_option(help="Prompted for when not given (at least 10 characters).")
+@with_appcontext
+def create_command(username: str, role: str, display_name: str | None, org_code: str | None,
+                   locale: str, password: str) -> None:
+    """Create a staff account."""
+    create_user(username, StaffRole(role), display_name or username, org_code, locale,
+                password)
+    click.echo(f"created {username} ({role})")
+
+
+def create_user(username: str, role: StaffRole, display_name: str, org_code: str | None,
+                locale: str, password: str) -> StaffUser:
+    """Create a staff account; ClickException with the reason when refused."""
+    username = username.strip()
+    if not username or len(username) > 64 or not username.isprintable() or " " in username:
+        raise click.ClickException("the username must be 1-64 characters without spaces")
+    if len(password) < MIN_PASSWORD:
+        raise click.ClickException(f"the password needs at least {MIN_PASSWORD} characters")
+    if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+        raise click.ClickException(f"{username} exists already")
+    org_id = None
+    if org_code:
+        org_id = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == org_code))
+        if org_id is None:
+            raise click.ClickException(f"no org unit with code {org_code!r}")
+    user = StaffUser(username=username, display_name=display_name[:100], role=role,
+                     org_unit_id=org_id, locale=locale, active=True,
+                     password_hash=generate_password_hash(password))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@users_group.command("list")
+@with_appcontext
+def list_command() -> None:
+    """Every account with its role, scope and whether it is active."""
+    for user in db.session.scalars(select(StaffUser).order_by(StaffUser.username)):
+        state = "active" if user.active else "deactivated"
+        click.echo(f"{user.username}\t{user.role.value}\t{user.display_name}\t{state}")

@@ -1,0 +1,82 @@
+"""Impact previews as background jobs of the web process.
+
+A preview reads the whole population, so it runs beside the request in a thread with its
+own database connections; its progress and result are rows of ``preview_job`` that the
+page polls. A preview writes nothing else. A job whose process died stays ``running``
+in the table; :func:`start_preview` marks such leftovers failed.
+"""
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+
+from flask import Flask, current_app
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from webapp.database import db
+from webapp.models import PreviewJob, RulesetDraft, StaffUser
+from webapp.rulesets.store import InvalidRulesetsError, live_rulesets, validate_with_live
+
+#: A job still running after this long is taken for dead (its process was restarted).
+STALE_AFTER = timedelta(hours=1)
+
+
+def start_preview(session: Session, name: str, revision: int, staff: StaffUser) -> int:
+    """Record a preview of draft ``revision`` of ``name`` and start it; returns its id."""
+    now = datetime.now(UTC)
+    session.execute(update(PreviewJob).where(
+        PreviewJob.status == "running", PreviewJob.created_at < now - STALE_AFTER)
+        .values(status="failed", error="interrupted", finished_at=now))
+    job = PreviewJob(name=name, revision=revision, status="running", done=0, total=0,
+                     created_by_id=staff.id, created_at=now)
+    session.add(job)
+    session.commit()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    threading.Thread(target=_run, args=(app, job.id), name=f"preview-{job.id}",
+                     daemon=True).start()
+    return job.id
+
+
+def _run(app: Flask, job_id: int) -> None:
+    with app.app_context():
+        try:
+            _preview(job_id)
+        except Exception as error:
+            db.session.rollback()
+            _finish(job_id, "failed", error=f"{type(error).__name__}: {error}")
+        finally:
+            db.session.remove()
+
+
+def _preview(job_id: int) -> None:
+    from webapp.rulesets.preview import preview_impact  # the engine loads with it
+
+    job = db.session.get(PreviewJob, job_id)
+    assert job is not None
+    draft = db.session.query(RulesetDraft).filter_by(name=job.name).one_or_none()
+    if draft is None or draft.revision != job.revision:
+        _finish(job_id, "failed", error="the draft changed or was published meanwhile")
+        return
+    published = live_rulesets(db.session)
+    report = validate_with_live(db.session, {"draft": draft.definition})[0]
+    if report.ruleset is None or not report.ok:
+        raise InvalidRulesetsError([report])
+    candidate = [ruleset for ruleset in published if ruleset.name != job.name]
+    candidate.append(report.ruleset)
+    db.session.commit()
+
+    def progress(done: int, total: int) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(update(PreviewJob).where(PreviewJob.id == job_id)
+                         .values(done=done, total=total))
+
+    with db.engine.connect() as conn:
+        impact = preview_impact(conn, published, candidate, date.today(), progress)
+    _finish(job_id, "done", result=impact.as_dict())
+
+
+def _finish(job_id: int, status: str, *, error: str | None = None,
+            result: dict | None = None) -> None:
+    with db.engine.begin() as conn:
+        conn.execute(update(PreviewJob).where(PreviewJob.id == job_id).values(
+            status=status, error=error, result=result, finished_at=datetime.now(UTC)))

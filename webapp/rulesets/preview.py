@@ -1,0 +1,317 @@
+"""Impact preview: what publishing a draft would change, computed before it is published.
+
+:func:`preview_impact` evaluates every customer and line twice, with the published
+rulesets and with the candidate ones (the published list with the draft in place of its
+ruleset), and compares the outcomes: values that change per output, alerts raised and
+cleared, records that can no longer be decided, and a sample of affected customers with
+the rules behind their old and new values. It compares the rules with the rules, so a
+pinned value shows as changing when the rules' opinion of it changes. Nothing is
+written.
+
+Each chunk's facts are loaded once and evaluated with both rulesets, so a change of the
+data while the preview runs (an import) cannot pass for an effect of the draft. The
+three stages are those of a run (:func:`webapp.classification.run.evaluate_range`, which
+loads its own facts): :func:`_evaluate` must stay in step with it.
+"""
+
+import hashlib
+import heapq
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Row, func, select
+
+from engine.catalog import Subject
+from engine.language import Ruleset, rule_facts
+from engine.results import Decision, RaisedAlert, RecordResult
+from engine.workers import ParallelEvaluator
+from webapp.classification.facts import load_subscriber_facts
+from webapp.classification.reference import RunReference, customer_facts, load_reference
+from webapp.classification.run import Evaluated, all_customers, stages
+from webapp.models import Customer
+
+#: Examples kept of the records a ruleset of the candidate cannot decide.
+EXAMPLES = 5
+#: Records per task of a worker process: a chunk's lines split so every worker gets some.
+_PIECE = 1000
+
+#: (old value, new value); None where that side decided nothing.
+Transition = tuple[str | None, str | None]
+
+
+@dataclass
+class OutputImpact:
+    """How one output's values change."""
+
+    #: ``customer`` or ``subscriber``.
+    subject: str
+    #: Records the published or the candidate rules decided this output for.
+    evaluated: int = 0
+    #: (old, new) → records, old ≠ new.
+    transitions: Counter[Transition] = field(default_factory=Counter)
+
+
+@dataclass
+class RulesetErrors:
+    """Records a ruleset cannot decide, under each side."""
+
+    published: int = 0
+    candidate: int = 0
+    #: A few records only the candidate cannot decide, with the reason.
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Change:
+    """One value or alert of a sampled customer that changes, and why, before and after."""
+
+    #: ``customer``, or ``line`` and the service number.
+    subject: str
+    #: The output, or ``alert`` and the alert type.
+    output: str
+    #: Values; for an alert its severity, None while it is not raised.
+    old: str | None
+    new: str | None
+    old_why: str
+    new_why: str
+
+
+@dataclass
+class SampledCustomer:
+    id: int
+    code: str
+    name: str
+    changes: list[Change]
+
+
+@dataclass
+class Impact:
+    """What publishing the candidate would change (stored as JSON: :meth:`as_dict`)."""
+
+    customers: int = 0
+    subscribers: int = 0
+    #: Customers with a changed value or alert, on the customer or on one of its lines.
+    affected_customers: int = 0
+    #: Output → its changes; only outputs with at least one.
+    transitions: dict[str, OutputImpact] = field(default_factory=dict)
+    #: Alert type → records on which the candidate raises it and the published rules do
+    #: not, and the other way round.
+    alerts_raised: Counter[str] = field(default_factory=Counter)
+    alerts_cleared: Counter[str] = field(default_factory=Counter)
+    #: Ruleset → records not decided; only rulesets with such records.
+    errors: dict[str, RulesetErrors] = field(default_factory=dict)
+    #: Some affected customers, by id (see :class:`_Sample`).
+    sample: list[SampledCustomer] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON types (transitions as [old, new, count] lists, most frequent first)."""
+        return {
+            "customers": self.customers, "subscribers": self.subscribers,
+            "affected_customers": self.affected_customers,
+            "transitions": {output: {"subject": item.subject, "evaluated": item.evaluated,
+                                     "transitions": [[old, new, count] for (old, new), count
+                                                     in item.transitions.most_common()]}
+                            for output, item in self.transitions.items()},
+            "alerts_raised": dict(self.alerts_raised),
+            "alerts_cleared": dict(self.alerts_cleared),
+            "errors": {name: asdict(errors) for name, errors in self.errors.items()},
+            "sample": [asdict(customer) for customer in self.sample],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Impact":
+        """The impact :meth:`as_dict` described."""
+        return cls(
+            customers=data["customers"], subscribers=data["subscribers"],
+            affected_customers=data["affected_customers"],
+            transitions={output: OutputImpact(item["subject"], item["evaluated"], Counter(
+                             {(old, new): count for old, new, count in item["transitions"]}))
+                         for output, item in data["transitions"].items()},
+            alerts_raised=Counter(data["alerts_raised"]),
+            alerts_cleared=Counter(data["alerts_cleared"]),
+            errors={name: RulesetErrors(**errors) for name, errors in data["errors"].items()},
+            sample=[SampledCustomer(customer["id"], customer["code"], customer["name"],
+                                    [Change(**change) for change in customer["changes"]])
+                    for customer in data["sample"]],
+        )
+
+
+def preview_impact(conn: Connection, published: Sequence[Ruleset],
+                   candidate: Sequence[Ruleset], as_of: date,
+                   progress: Callable[[int, int], None] | None = None,
+                   sample_size: int = 20, processes: int = 0) -> Impact:
+    """What replacing the ``published`` rulesets by ``candidate`` would change for every
+    customer and line, evaluated for ``as_of``.
+
+    ``progress(done, total)`` is called with the customers evaluated so far: (0, total)
+    first, then after each chunk. ``processes`` > 0 spreads the evaluation (not the SQL)
+    over that many worker processes per stage and side.
+    """
+    percentiles = any("revenue_percentile" in rule_facts(rule)
+                      for ruleset in (*published, *candidate) for rule in ruleset.rules)
+    reference = load_reference(conn, as_of, percentiles=percentiles)
+    total = conn.scalar(select(func.count()).select_from(Customer)) or 0
+    drafts = {ruleset.name for ruleset in candidate if ruleset not in published}
+    tally = _Tally(_Sample(sample_size, drafts))
+    if progress:
+        progress(0, total)
+    with ExitStack() as stack:
+        old, new = ([stack.enter_context(ParallelEvaluator(program, processes, _PIECE))
+                     for program in stages(rulesets)] for rulesets in (published, candidate))
+        for chunk in all_customers(conn):
+            lines = load_subscriber_facts(conn, as_of, chunk)
+            customers = conn.execute(
+                select(Customer.id, Customer.code, Customer.name, Customer.vip_card,
+                       Customer.key_account_code)
+                .where(chunk.where(Customer.id)).order_by(Customer.id)).all()
+            tally.add(_evaluate(reference, old, lines, customers),
+                      _evaluate(reference, new, lines, customers))
+            if progress:
+                progress(tally.impact.customers, total)
+    return tally.finish()
+
+
+def _evaluate(reference: RunReference, evaluators: Sequence[ParallelEvaluator],
+              loaded: list[dict[str, Any]], customers: Sequence[Row[Any]]) -> Evaluated:
+    """The three stages of :func:`~webapp.classification.run.evaluate_range` over facts
+    already loaded (copied: the stages add their outputs to the records)."""
+    as_of, lines = reference.as_of, [dict(line) for line in loaded]
+    first, for_customers, last = evaluators
+    line_results = first.evaluate(lines, as_of)
+    by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for line, result in zip(lines, line_results, strict=True):
+        line.update({output: decision.value for output, decision in result.decisions.items()})
+        by_customer[line["customer_id"]].append(line)
+    records = [customer_facts(row, by_customer[row.id], reference) for row in customers]
+    customer_results = for_customers.evaluate(records, as_of)
+    decided = {record["key"]: result.decisions
+               for record, result in zip(records, customer_results, strict=True)}
+    for line in lines:
+        line.update({output: decision.value
+                     for output, decision in decided[line["customer_id"]].items()})
+    for result, later in zip(line_results, last.evaluate(lines, as_of), strict=True):
+        result.decisions.update(later.decisions)
+        result.alerts.extend(later.alerts)
+        result.errors.update(later.errors)
+    return Evaluated(records, customer_results, lines, line_results)
+
+
+class _Diff(NamedTuple):
+    """One output or alert type of a record that differs between the two sides."""
+
+    output: str
+    old: Decision | RaisedAlert | None
+    new: Decision | RaisedAlert | None
+
+
+class _Sample:
+    """The affected customers whose id hashes lowest: spread through the whole population
+    (ids follow the import order, often by area), the same for every chunking, and
+    stable from one preview to the next, so an analyst revising a draft meets the same
+    customers again. Explanations are written only for customers that enter it."""
+
+    def __init__(self, size: int, drafts: set[str]) -> None:
+        self.size, self.drafts = size, drafts
+        self._heap: list[tuple[int, int, SampledCustomer]] = []  # (-rank, id, customer)
+
+    def offer(self, customer: dict[str, Any], diffs: list[tuple[str, _Diff]]) -> None:
+        rank = int.from_bytes(hashlib.blake2b(str(customer["key"]).encode(),
+                                              digest_size=8).digest())
+        if self.size <= 0 or (len(self._heap) == self.size and -self._heap[0][0] <= rank):
+            return
+        changes = [Change(subject, diff.output, _value(diff.old), _value(diff.new),
+                          _why(diff.output, diff.old, set()),
+                          _why(diff.output, diff.new, self.drafts))
+                   for subject, diff in diffs]
+        entry = SampledCustomer(customer["key"], customer["customer_code"],
+                                customer["customer_name"], changes)
+        heapq.heappush(self._heap, (-rank, entry.id, entry))
+        if len(self._heap) > self.size:
+            heapq.heappop(self._heap)
+
+    def customers(self) -> list[SampledCustomer]:
+        return sorted((entry for _, _, entry in self._heap), key=lambda entry: entry.id)
+
+
+def _why(output: str, outcome: Decision | RaisedAlert | None, drafts: set[str]) -> str:
+    """The rule (or default), ruleset version (marked when it is a draft's) and facts read,
+    as :mod:`webapp.classification.explain` words them."""
+    if outcome is None:
+        return "not raised" if output.startswith("alert ") else "not decided"
+    rule = "default" if outcome.rule_id == "default" else f"rule {outcome.rule_id}"
+    draft = " (draft)" if outcome.ruleset in drafts else ""
+    read = ", ".join(f"{name}={value or '(empty)'}" for name, value in outcome.facts.items())
+    return f"{rule} of {outcome.ruleset} v{outcome.version}{draft}; " \
+           f"{'read ' + read if read else 'read no facts'}"
+
+
+def _value(outcome: Decision | RaisedAlert | None) -> str | None:
+    if outcome is None:
+        return None
+    return outcome.severity if isinstance(outcome, RaisedAlert) else outcome.value
+
+
+class _Tally:
+    """The impact so far, chunk after chunk."""
+
+    def __init__(self, sample: _Sample) -> None:
+        self.impact = Impact()
+        self.sample = sample
+        self._outputs: dict[str, OutputImpact] = {}
+        self._errors: dict[str, RulesetErrors] = defaultdict(RulesetErrors)
+
+    def add(self, old: Evaluated, new: Evaluated) -> None:
+        """Compare a chunk's outcomes (the same records, in the same order)."""
+        changed: dict[int, list[tuple[str, _Diff]]] = defaultdict(list)
+        for record, was, now in zip(new.customers, old.customer_results,
+                                    new.customer_results, strict=True):
+            for diff in self._compare(was, now, Subject.CUSTOMER,
+                                      f"customer {record['customer_code']}"):
+                changed[record["key"]].append(("customer", diff))
+        for record, was, now in zip(new.lines, old.line_results, new.line_results,
+                                    strict=True):
+            subject = f"line {record['service_number']}"
+            for diff in self._compare(was, now, Subject.SUBSCRIBER, subject):
+                changed[record["customer_id"]].append((subject, diff))
+        for customer in new.customers:
+            if customer["key"] in changed:
+                self.sample.offer(customer, changed[customer["key"]])
+        self.impact.customers += len(new.customers)
+        self.impact.subscribers += len(new.lines)
+        self.impact.affected_customers += len(changed)
+
+    def _compare(self, was: RecordResult, now: RecordResult, subject: Subject,
+                 label: str) -> list[_Diff]:
+        diffs = []
+        for output in sorted(was.decisions.keys() | now.decisions.keys()):
+            old, new = was.decisions.get(output), now.decisions.get(output)
+            item = self._outputs.setdefault(output, OutputImpact(str(subject)))
+            item.evaluated += 1
+            if _value(old) != _value(new):
+                item.transitions[_value(old), _value(new)] += 1
+                diffs.append(_Diff(output, old, new))
+        raised = {alert.type: alert for alert in was.alerts}
+        raising = {alert.type: alert for alert in now.alerts}
+        for kind in sorted(raised.keys() ^ raising.keys()):
+            (self.impact.alerts_cleared if kind in raised else self.impact.alerts_raised)[kind] += 1
+            diffs.append(_Diff(f"alert {kind}", raised.get(kind), raising.get(kind)))
+        for ruleset in was.errors:
+            self._errors[ruleset].published += 1
+        for ruleset, reason in now.errors.items():
+            errors = self._errors[ruleset]
+            errors.candidate += 1
+            if ruleset not in was.errors and len(errors.examples) < EXAMPLES:
+                errors.examples.append(f"{label}: {reason}")
+        return diffs
+
+    def finish(self) -> Impact:
+        impact = self.impact
+        impact.transitions = {output: item for output, item in sorted(self._outputs.items())
+                              if item.transitions}
+        impact.errors = dict(sorted(self._errors.items()))
+        impact.sample = self.sample.customers()
+        return impact

@@ -1,0 +1,86 @@
+"""The web UI: server-rendered pages for the operator's staff.
+
+Extensions are initialised in a deliberate order: Talisman first (its headers go on
+every response, errors included), CSRF before the blueprints' forms, then sign-in and
+the deny-by-default access check that every request passes.
+"""
+
+from typing import Any
+
+from flask import Flask, current_app, render_template, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from webapp.config import LOCALES
+from webapp.web.access import Permission, can, check_access
+from webapp.web.extensions import babel, bootstrap, csrf, limiter, login_manager, talisman
+
+#: Content Security Policy: nothing inline, nothing from another origin.
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def init_web(app: Flask) -> None:
+    """Attach the web UI to ``app``."""
+    app.config.setdefault("BOOTSTRAP_SERVE_LOCAL", True)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    talisman.init_app(
+        app, force_https=app.config["FORCE_HTTPS"], content_security_policy=CSP,
+        frame_options="DENY", session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        referrer_policy="same-origin")
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(_load_user)
+
+    from webapp.web.auth import blueprint as auth
+    from webapp.web.home import blueprint as home
+    from webapp.web.rules import blueprint as rules
+
+    for blueprint in (auth, home, rules):
+        app.register_blueprint(blueprint)
+    app.before_request(check_access)
+    app.context_processor(lambda: {"can": can, "Permission": Permission, "LOCALES": LOCALES,
+                                   "get_locale": get_locale})
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, _error_page)
+
+
+def _locale() -> str:
+    if current_user.is_authenticated:
+        return current_user.locale
+    chosen = session.get("locale")
+    return chosen if chosen in LOCALES else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _load_user(user_id: str) -> Any:
+    from webapp.database import db
+    from webapp.models import StaffUser
+
+    user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def _error_page(error: Any) -> tuple[str, int]:
+    code = getattr(error, "code", 500) or 500
+    return render_template("error.html", code=code,
+                           description=getattr(error, "description", "")), code

@@ -1,0 +1,82 @@
+"""Who may do what: permissions per role, checked on the server for every route.
+
+Deny by default: a view of the web UI that declares no permission with :func:`requires`
+(and is not :func:`public`) answers 403 to everyone, so a new route cannot be left open
+by forgetting a decorator.
+"""
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+from engine.domain import StaffRole
+
+
+class Permission(StrEnum):
+    #: See the home page (everyone signed in).
+    HOME = "home"
+    #: Read rulesets: list, versions, diff, export.
+    READ_RULES = "read_rules"
+    #: Edit drafts, their test cases, run impact previews, import.
+    EDIT_RULES = "edit_rules"
+    #: Publish a draft, roll back to an old version.
+    PUBLISH_RULES = "publish_rules"
+
+
+ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
+    StaffRole.ADMIN: frozenset(Permission),
+    StaffRole.ANALYST: frozenset(Permission),
+    StaffRole.AUDITOR: frozenset({Permission.HOME, Permission.READ_RULES}),
+    StaffRole.CHANNEL_MANAGER: frozenset({Permission.HOME}),
+    StaffRole.VIEWER: frozenset({Permission.HOME, Permission.READ_RULES}),
+}
+
+View = TypeVar("View", bound=Callable[..., Any])
+_PERMISSION = "_required_permission"
+_PUBLIC = "_public_view"
+
+
+def can(permission: Permission) -> bool:
+    """Whether the signed-in person has ``permission`` (templates use it for links)."""
+    return bool(current_user.is_authenticated
+                and permission in ROLE_PERMISSIONS[current_user.role])
+
+
+def requires(permission: Permission) -> Callable[[View], View]:
+    """Mark a view as needing ``permission``; :func:`check_access` enforces it."""
+    def mark(view: View) -> View:
+        setattr(view, _PERMISSION, permission)
+        return view
+    return mark
+
+
+def public(view: View) -> View:
+    """Mark a view as open to people not signed in (sign-in page, language switch)."""
+    setattr(view, _PUBLIC, True)
+    return view
+
+
+def check_access() -> Any:
+    """``before_request`` hook: sign-in first, then the view's permission, else 403."""
+    if request.endpoint is None or request.endpoint == "static" \
+            or request.endpoint.startswith("bootstrap."):
+        return None
+    view = current_app.view_functions[request.endpoint]
+    if getattr(view, _PUBLIC, False):
+        return None
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    permission = getattr(view, _PERMISSION, None)
+    if permission is None or not can(permission):
+        abort(403)
+    return None
+
+
+def ensure(allowed: bool) -> None:
+    """403 unless ``allowed``: for checks on data, after the route's own permission."""
+    if not allowed:
+        abort(403)
+
