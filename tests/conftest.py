@@ -55,6 +55,8 @@ def make_app(database_url: str, instance: Path) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        # Tests sign in many times from one address; the limit has a test of its own.
+        "LOGIN_RATE_LIMIT": "10000 per minute",
     }, instance_path=str(instance))
 
 
