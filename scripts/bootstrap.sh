@@ -28,3 +28,6 @@ if [ ! -f "$stamp" ] || [ setup.cfg -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$target"
   touch "$stamp"
 fi
+# The UI's translations are compiled from the committed .po files.
+.venv/bin/pybabel compile -d webapp/translations >/dev/null 2>&1 \
+  || .venv/bin/pybabel compile -d webapp/translations

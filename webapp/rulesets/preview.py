@@ -104,7 +104,7 @@ class Impact:
     alerts_cleared: Counter[str] = field(default_factory=Counter)
     #: Ruleset → records not decided; only rulesets with such records.
     errors: dict[str, RulesetErrors] = field(default_factory=dict)
-    #: Some affected customers, by id (see :class:`_Sample`).
+    #: Up to ``sample_size`` affected customers, by id: those whose id hashes lowest.
     sample: list[SampledCustomer] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -148,8 +148,9 @@ def preview_impact(conn: Connection, published: Sequence[Ruleset],
     customer and line, evaluated for ``as_of``.
 
     ``progress(done, total)`` is called with the customers evaluated so far: (0, total)
-    first, then after each chunk. ``processes`` > 0 spreads the evaluation (not the SQL)
-    over that many worker processes per stage and side.
+    first, then after each chunk. ``sample_size`` affected customers are described change
+    by change. ``processes`` > 0 spreads the evaluation (not the SQL) over worker
+    processes: that many for each of the three stages of each side, six pools.
     """
     percentiles = any("revenue_percentile" in rule_facts(rule)
                       for ruleset in (*published, *candidate) for rule in ruleset.rules)
@@ -192,7 +193,7 @@ def _evaluate(reference: RunReference, evaluators: Sequence[ParallelEvaluator],
                for record, result in zip(records, customer_results, strict=True)}
     for line in lines:
         line.update({output: decision.value
-                     for output, decision in decided[line["customer_id"]].items()})
+                     for output, decision in decided.get(line["customer_id"], {}).items()})
     for result, later in zip(line_results, last.evaluate(lines, as_of), strict=True):
         result.decisions.update(later.decisions)
         result.alerts.extend(later.alerts)
@@ -209,8 +210,9 @@ class _Diff(NamedTuple):
 
 
 class _Sample:
-    """The affected customers whose id hashes lowest: spread through the whole population
-    (ids follow the import order, often by area), the same for every chunking, and
+    """The affected customers whose id hashes lowest. Not the first ones by id: ids follow
+    the import order, so those would all come from the start of one feed; a hash spreads
+    the sample through the whole population, is the same whatever the chunks, and stays
     stable from one preview to the next, so an analyst revising a draft meets the same
     customers again. Explanations are written only for customers that enter it."""
 

@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from webapp.config import LOCALES
+from webapp.web import labels
 from webapp.web.access import Permission, can, check_access
 from webapp.web.extensions import babel, bootstrap, csrf, limiter, login_manager, talisman
 
@@ -60,7 +61,7 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.before_request(check_access)
     app.context_processor(lambda: {"can": can, "Permission": Permission, "LOCALES": LOCALES,
-                                   "get_locale": get_locale})
+                                   "get_locale": get_locale, "labels": labels})
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page)
 

@@ -5,12 +5,14 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.widgets import HiddenInput
 
 
 class RevisionForm(FlaskForm):
     """Carries the draft revision the page was made from (refuses stale saves)."""
 
-    revision = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
+    revision = IntegerField(widget=HiddenInput(),
+                            validators=[InputRequired(), NumberRange(min=0, max=2**31 - 1)])
 
 
 class CommentForm(RevisionForm):

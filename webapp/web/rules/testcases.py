@@ -96,7 +96,7 @@ def register(blueprint: Blueprint) -> None:
                     status = 409
                 else:
                     db.session.commit()
-                    form.revision.data, ran = draft.revision, True
+                    form, ran = TestCasesForm(formdata=None, revision=draft.revision), True
                     flash(_("Test cases saved in the draft (revision %(revision)d).",
                             revision=draft.revision), "success")
         elif request.method == "POST":

@@ -85,7 +85,8 @@ def _editor(working: drafts.Working, document: dict[str, Any], revision: int,
         facts_json={name: {"type": fact.type.value, "meaning": fact.meaning,
                            "ops": editing.operators(fact), "hint": editing.hint(fact)}
                     for name, fact in facts.items()},
-        form=RevisionForm(revision=revision), comment_form=CommentForm(revision=revision),
+        form=RevisionForm(formdata=None, revision=revision),
+        comment_form=CommentForm(formdata=None, revision=revision),
     ), status
 
 

@@ -1,0 +1,129 @@
+"""Who may open what: every route of the application × every role, against a table
+written here (not derived from ``webapp.web.access``), so a change of permissions or a
+new route has to be decided in this file too."""
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
+
+from engine.domain import StaffRole
+from tests.web.conftest import csrf_token
+from tests.web.helpers import isolated_requests, redirect_target, sent_to_sign_in
+
+ADMIN, ANALYST, CHANNEL, AUDITOR, VIEWER = (
+    StaffRole.ADMIN, StaffRole.ANALYST, StaffRole.CHANNEL_MANAGER, StaffRole.AUDITOR,
+    StaffRole.VIEWER)
+EVERYONE = frozenset(StaffRole)
+READERS = frozenset({ADMIN, ANALYST, AUDITOR, VIEWER})
+EDITORS = frozenset({ADMIN, ANALYST})
+#: Open to people not signed in.
+PUBLIC = "public"
+
+#: Endpoint → the roles allowed (or PUBLIC).
+EXPECTED: dict[str, frozenset[StaffRole] | str] = {
+    "auth.login": PUBLIC,
+    "auth.language": PUBLIC,
+    "auth.logout": EVERYONE,
+    "home.index": EVERYONE,
+    "rules.index": READERS,
+    "rules.history": READERS,
+    "rules.diff": READERS,
+    "rules.export": READERS,
+    "rules.edit": EDITORS,
+    "rules.save": EDITORS,
+    "rules.discard": EDITORS,
+    "rules.tests": EDITORS,
+    "rules.preview": EDITORS,
+    "rules.preview_status": EDITORS,
+    "rules.import_file": EDITORS,
+    "rules.publish": EDITORS,
+    "rules.rollback": EDITORS,
+}
+
+#: Values of the URL variables; a preview job that does not exist (its page answers 404
+#: to whoever may see it, 403 to the others).
+ARGUMENTS = {"name": "service_tier", "version": 1, "job_id": 987654, "code": "en"}
+QUERIES = {"rules.diff": {"old": "1", "new": "1"}}
+#: Statuses an allowed person may get, depending on the data and the (empty) form.
+ALLOWED_STATUSES = {200, 302, 400, 404, 409, 422}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_requests(app: Flask) -> Iterator[None]:
+    yield from isolated_requests(app)
+
+
+@pytest.fixture
+def published(app: Flask, engine: object) -> None:
+    result = app.test_cli_runner().invoke(args=["rules", "publish"])
+    assert result.exit_code == 0, result.output
+
+
+def routes(app: Flask) -> list[Rule]:
+    return [rule for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static" and not rule.endpoint.startswith("bootstrap.")]
+
+
+def request(client: FlaskClient, app: Flask, rule: Rule, token: str) -> TestResponse:
+    """GET the route, or POST it (with a valid CSRF token and nothing else) when it
+    takes no GET."""
+    values = {name: ARGUMENTS[name] for name in rule.arguments}
+    url = app.url_map.bind("localhost").build(rule.endpoint, {
+        **values, **QUERIES.get(rule.endpoint, {})})
+    assert rule.methods is not None
+    if "GET" in rule.methods:
+        return client.get(url)
+    return client.post(url, data={"csrf_token": token})
+
+
+def allowed(endpoint: str, role: StaffRole | None) -> bool:
+    expected = EXPECTED[endpoint]
+    return expected == PUBLIC or (role is not None and role in expected)
+
+
+@pytest.mark.parametrize("role", [None, *StaffRole], ids=lambda role: role or "anonymous")
+def test_every_route_answers_each_role_as_the_table_says(
+        app: Flask, published: None, client_as: Callable[[StaffRole], FlaskClient],
+        role: StaffRole | None) -> None:
+    wrong = []
+    for rule in routes(app):
+        # A fresh client per route: a POST (language, sign-out) cannot affect the next.
+        client = app.test_client() if role is None else client_as(role)
+        token = csrf_token(client.get("/login" if role is None else "/").get_data(as_text=True))
+        response = request(client, app, rule, token)
+        status, where = response.status_code, f"{rule.endpoint} {rule.rule}"
+        if allowed(rule.endpoint, role):
+            if status not in ALLOWED_STATUSES or sent_to_sign_in(response):
+                wrong.append(f"{where}: allowed, but answered {status} "
+                             f"{response.headers.get('Location', '')}")
+        elif role is None:
+            if not sent_to_sign_in(response):
+                wrong.append(f"{where}: anonymous must be sent to /login, got {status}")
+            else:
+                _, query = redirect_target(response)
+                if not query["next"][0].startswith(rule.rule.split("<")[0]):
+                    wrong.append(f"{where}: next={query['next']}")
+        elif status != 403:
+            wrong.append(f"{where}: not allowed, but answered {status}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_signing_out_ends_the_session_of_every_role(
+        app: Flask, client_as: Callable[[StaffRole], FlaskClient]) -> None:
+    for role in StaffRole:
+        client = client_as(role)
+        response = client.post("/logout", data={"csrf_token": csrf_token(
+            client.get("/").get_data(as_text=True))})
+        assert redirect_target(response) == ("/login", {}), role
+        assert sent_to_sign_in(client.get("/")), role
+
+
+def test_every_route_has_an_entry_in_the_table(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in routes(app)}
+    assert endpoints - set(EXPECTED) == set(), "routes missing from EXPECTED"
+    assert set(EXPECTED) - endpoints == set(), "EXPECTED names routes that do not exist"
+
