@@ -145,10 +145,14 @@ def test_every_form_needs_a_csrf_token(app: Flask,
 
 # --- where sign-in leads ----------------------------------------------------------------
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example/", "//evil.example/", "/\\evil.example/", "https:/evil.example",
-    "javascript:alert(1)",
-])
+#: Places outside the site, as a ``next`` parameter; browsers drop tabs and line breaks
+#: from a URL, so "/<tab>/evil.example" is "//evil.example" to them.
+ELSEWHERE = ["https://evil.example/", "//evil.example/", "/\\evil.example/",
+             "https:/evil.example", "javascript:alert(1)", "/\t/evil.example",
+             "/\n/evil.example", "/\r\n/evil.example"]
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
 def test_sign_in_never_redirects_to_another_site(
         client: FlaskClient, create_user: Callable[..., StaffUser], target: str) -> None:
     create_user(StaffRole.VIEWER, "zhao")
@@ -165,9 +169,11 @@ def test_sign_in_returns_to_the_page_asked_for(client: FlaskClient,
     assert redirect_target(response) == ("/rules/", {})
 
 
-def test_language_switch_never_redirects_to_another_site(client: FlaskClient) -> None:
+@pytest.mark.parametrize("target", ELSEWHERE)
+def test_language_switch_never_redirects_to_another_site(client: FlaskClient,
+                                                         target: str) -> None:
     response = client.post("/language/en", data={"csrf_token": token_of(client),
-                                                 "next": "https://evil.example/"})
+                                                 "next": target})
     assert redirect_target(response) == ("/", {})
 
 

@@ -396,6 +396,32 @@ def test_failing_test_case_blocks_publishing(analyst: Analyst) -> None:
     assert [version.version for version in versions()] == [1]
 
 
+def test_test_cases_page_after_a_save_carries_on_from_the_new_revision(
+        analyst: Analyst) -> None:
+    client = analyst()
+    saved = edit_tests(client, expect={"gold card": "silver"})
+    assert saved.status_code == 200
+    page = f"{EDITOR}/tests"
+    form = find_form(html_of(saved), form_id="test-cases-form", base=page)
+    assert form.get("revision") == "1"
+    assert (form.get("name-c1"), form.get("expect-c1")) == ("gold card", "silver")
+    again = submit(client, form.set("expect-c1", "gold"))
+    assert again.status_code == 200, alerts(html_of(again))
+    current = draft()
+    assert current is not None and current.revision == 2
+    assert current.definition["tests"][1]["expect"] == "gold"
+
+
+def test_discarding_the_draft(analyst: Analyst) -> None:
+    client = analyst()
+    html = html_of(save_threshold(client, "95"))
+    response = submit(client, find_form(html, action=f"{EDITOR}/discard"))
+    assert redirect_target(response)[0] == f"{EDITOR}/history"
+    assert draft() is None
+    assert changes()[-1].action == "draft_discarded"
+    assert open_editor(client).get(THRESHOLD) == "90"
+
+
 def test_bad_yaml_in_given_names_the_case_and_is_not_saved(analyst: Analyst) -> None:
     client = analyst()
     response = edit_tests(client, given={"silver card": "vip_card: [silver"})
@@ -457,6 +483,28 @@ def test_import_refuses_bad_files(analyst: Analyst, content: bytes, expected: st
     assert db.session.scalar(select(RulesetDraft)) is None
 
 
+#: Nested deeper than the YAML parser can recurse.
+DEEP = "[" * 3000 + "]" * 3000
+
+
+@pytest.mark.parametrize("text", [
+    "name: service_tier\nrules: " + DEEP + "\n",
+    "name: service_tier\nrules: 5\n",
+    "name: service_tier\nrules: [just a string]\n",
+    "name: service_tier\ntests: [just a string]\n",
+    "name: service_tier\ntitle: [not, text]\n",
+], ids=["deep", "rules-number", "rules-strings", "tests-strings", "title-list"])
+def test_import_of_a_document_that_is_no_ruleset_never_breaks_the_editor(
+        analyst: Analyst, text: str) -> None:
+    """Refused (400), or taken as a draft that the editor's pages can still show (so it
+    can be fixed or discarded there)."""
+    client = analyst()
+    response = import_file(client, text.encode())
+    assert response.status_code in (302, 400)
+    for url in (EDITOR, f"{EDITOR}/tests", f"{EDITOR}/history", "/rules/"):
+        assert client.get(url).status_code == 200, url
+
+
 def test_export_is_the_yaml_of_the_document(analyst: Analyst) -> None:
     response = analyst().get(f"{EDITOR}/export")
     assert response.status_code == 200
@@ -512,6 +560,30 @@ def test_a_table_of_150_rules_can_be_saved(analyst: Analyst) -> None:
     response = submit(client, with_rows(form, ["r0", "r1", "r2", *extra], extra))
     assert response.status_code in (200, 422), response.status_code
     assert len(draft_rules()) == 153
+
+
+def test_markup_in_cells_is_kept_as_text(analyst: Analyst) -> None:
+    client = analyst()
+    hostile = '"><script>alert(1)</script>'
+    response = submit(client, open_editor(client).set("title-r0", hostile))
+    assert response.status_code in (200, 422)
+    html = html_of(response)
+    assert "<script>alert(1)" not in html
+    assert table_form(html).get("title-r0") == hostile
+    assert draft_rules()[0]["title"] == hostile
+
+
+def test_deeply_nested_yaml_in_a_cell_is_a_problem_not_a_crash(analyst: Analyst) -> None:
+    client = analyst()
+    response = submit(client, open_editor(client).set("more-r0", DEEP))
+    assert response.status_code in (400, 422)
+
+
+def test_deeply_nested_yaml_in_a_test_case_is_a_problem_not_a_crash(
+        analyst: Analyst) -> None:
+    response = edit_tests(analyst(), given={"gold card": "vip_card: " + DEEP})
+    assert response.status_code in (400, 422)
+    assert draft() is None
 
 
 def test_oversized_cell_is_refused(analyst: Analyst) -> None:

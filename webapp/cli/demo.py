@@ -15,6 +15,7 @@ from engine.domain import RunKind
 from webapp.classification.distribution import distributions
 from webapp.cli.imports import run_import
 from webapp.cli.pipeline import describe_run
+from webapp.cli.users import ensure_demo_accounts
 from webapp.database import db
 from webapp.demo import generate
 from webapp.demo.summary import describe
@@ -81,6 +82,11 @@ def demo_command(subscribers: int, seed: int, as_of: datetime | None) -> None:
         raise click.ClickException(f"{len(failed)} demo file(s) failed to import")
     _classify_demo(day)
     click.echo(f"database: {db.engine.url.render_as_string(hide_password=True)}")
+    accounts = ensure_demo_accounts()
+    if accounts:
+        click.echo("demo accounts of the web UI:")
+        for line in accounts:
+            click.echo(line)
 
 
 def _classify_demo(day: date) -> None:

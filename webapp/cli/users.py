@@ -1,6 +1,7 @@
 """``custclass users ...``: staff accounts from the command line (the first admin)."""
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
@@ -66,3 +67,29 @@ def list_command() -> None:
     for user in db.session.scalars(select(StaffUser).order_by(StaffUser.username)):
         state = "active" if user.active else "deactivated"
         click.echo(f"{user.username}\t{user.role.value}\t{user.display_name}\t{state}")
+
+
+#: Accounts ``custclass demo`` creates on a development installation, one per role.
+DEMO_ACCOUNTS = {
+    "demo-admin": (StaffRole.ADMIN, "管理员 Admin"),
+    "demo-analyst": (StaffRole.ANALYST, "业务分析员 Analyst"),
+    "demo-manager": (StaffRole.CHANNEL_MANAGER, "渠道经理 Manager"),
+    "demo-auditor": (StaffRole.AUDITOR, "审计员 Auditor"),
+    "demo-viewer": (StaffRole.VIEWER, "只读 Viewer"),
+}
+
+
+def demo_password(username: str) -> str:
+    return f"{username}-2026"
+
+
+def ensure_demo_accounts() -> list[str]:
+    """Create the demo accounts that do not exist yet; returns lines saying how to sign in.
+    Never on a production installation (their passwords are published)."""
+    if current_app.config["CUSTCLASS_ENV"] == "production":
+        return []
+    for username, (role, name) in DEMO_ACCOUNTS.items():
+        if not db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+            create_user(username, role, name, None, "zh", demo_password(username))
+    return [f"  {username:13} password {demo_password(username):19} ({role.value})"
+            for username, (role, _name) in DEMO_ACCOUNTS.items()]
