@@ -146,3 +146,62 @@ def test_an_impact_survives_its_json_column(demo: None) -> None:
 def test_worker_processes_give_the_same_impact(demo: None) -> None:
     candidate = _higher_tier_threshold()
     assert _preview(candidate, processes=2) == _preview(candidate)
+
+
+def _everything_twice(published: list[Ruleset], candidate: list[Ruleset]
+                      ) -> tuple[Counter, Counter]:
+    """What the preview must find, computed the long way: both sides evaluated in full
+    with a run's own code, outcomes compared record by record."""
+    from webapp.classification.reference import load_reference
+    from webapp.classification.run import Plan, all_customers, evaluate_range
+
+    conn = db.session.connection()
+    reference = load_reference(conn, AS_OF)
+    sides = [Plan.of(rulesets).evaluators() for rulesets in (published, candidate)]
+    transitions, alerts = Counter(), Counter()
+    for chunk in all_customers(conn):
+        old, new = (evaluate_range(conn, reference, evaluators, chunk) for evaluators in sides)
+        for was, now in (*zip(old.customer_results, new.customer_results, strict=True),
+                         *zip(old.line_results, new.line_results, strict=True)):
+            for output in was.decisions.keys() | now.decisions.keys():
+                before, after = (side.decisions.get(output) for side in (was, now))
+                values = (before and before.value, after and after.value)
+                if values[0] != values[1]:
+                    transitions[output, *values] += 1
+            raised = {alert.type for alert in was.alerts}
+            raising = {alert.type for alert in now.alerts}
+            alerts.update(("cleared", kind) for kind in raised - raising)
+            alerts.update(("raised", kind) for kind in raising - raised)
+    return transitions, alerts
+
+
+def _attribution_without_boxes() -> list[Ruleset]:
+    """Attribution (the first stage, read by every customer ruleset) without its
+    junction-box rule: lines fall back to their number segment's community."""
+    attribution = _documents()["attribution"]
+    attribution["rules"] = [rule for rule in attribution["rules"]
+                            if rule["then"] != {"fact": "box_community"}]
+    attribution["tests"] = []
+    return _candidate(attribution)
+
+
+def _no_zero_traffic_alert() -> list[Ruleset]:
+    alerts = _documents()["alerts"]
+    alerts["rules"] = [rule for rule in alerts["rules"] if rule["id"] != "zero_traffic"]
+    alerts["tests"] = []
+    return _candidate(alerts)
+
+
+@pytest.mark.parametrize("draft", [_attribution_without_boxes, _higher_tier_threshold,
+                                   _no_zero_traffic_alert])
+def test_reusing_the_published_outcomes_finds_what_evaluating_everything_finds(
+        demo: None, draft: Any) -> None:
+    published, candidate = live_rulesets(db.session), draft()
+    transitions, alerts = _everything_twice(published, candidate)
+    assert transitions or alerts, "the draft must change something for the test to mean anything"
+    impact = _preview(candidate)
+    found = Counter({(output, old, new): count for output, item in impact.transitions.items()
+                     for (old, new), count in item.transitions.items()})
+    assert found == transitions
+    assert Counter({**{("cleared", k): n for k, n in impact.alerts_cleared.items()},
+                    **{("raised", k): n for k, n in impact.alerts_raised.items()}}) == alerts

@@ -81,6 +81,13 @@ class Plan:
 
 def stages(rulesets: Sequence[Ruleset]) -> tuple[Program, Program, Program]:
     """Line rulesets before customers, customer rulesets, line rulesets after them."""
+    before, customers, after = stage_rulesets(rulesets)
+    return build_program(before), build_program(customers), build_program(after)
+
+
+def stage_rulesets(rulesets: Sequence[Ruleset]
+                   ) -> tuple[list[Ruleset], list[Ruleset], list[Ruleset]]:
+    """The rulesets of each of the three stages."""
     by_name = {ruleset.name: ruleset for ruleset in rulesets}
 
     def after_customers(ruleset: Ruleset) -> bool:
@@ -90,8 +97,7 @@ def stages(rulesets: Sequence[Ruleset]) -> tuple[Program, Program, Program]:
     lines = [r for r in rulesets if r.subject is Subject.SUBSCRIBER]
     before = [r for r in lines if not after_customers(r)]
     customers = [r for r in rulesets if r.subject is Subject.CUSTOMER]
-    return (build_program(before), build_program(customers),
-            build_program([r for r in lines if r not in before]))
+    return before, customers, [r for r in lines if r not in before]
 
 
 def all_customers(conn: Connection, size: int = CHUNK) -> Iterator[CustomerChunk]:

@@ -27,11 +27,12 @@ from sqlalchemy import Connection, Row, func, select
 
 from engine.catalog import Subject
 from engine.language import Ruleset, rule_facts
+from engine.program import build_program
 from engine.results import Decision, RaisedAlert, RecordResult
 from engine.workers import ParallelEvaluator
 from webapp.classification.facts import load_subscriber_facts
 from webapp.classification.reference import RunReference, customer_facts, load_reference
-from webapp.classification.run import Evaluated, all_customers, stages
+from webapp.classification.run import Evaluated, all_customers, stage_rulesets, stages
 from webapp.models import Customer
 
 #: Examples kept of the records a ruleset of the candidate cannot decide.
@@ -157,23 +158,102 @@ def preview_impact(conn: Connection, published: Sequence[Ruleset],
     reference = load_reference(conn, as_of, percentiles=percentiles)
     total = conn.scalar(select(func.count()).select_from(Customer)) or 0
     drafts = {ruleset.name for ruleset in candidate if ruleset not in published}
+    affected = _affected(candidate, drafts)
+    outputs = {ruleset.name: ruleset.output for ruleset in candidate}
     tally = _Tally(_Sample(sample_size, drafts))
     if progress:
         progress(0, total)
     with ExitStack() as stack:
-        old, new = ([stack.enter_context(ParallelEvaluator(program, processes, _PIECE))
-                     for program in stages(rulesets)] for rulesets in (published, candidate))
+        old = [stack.enter_context(ParallelEvaluator(program, processes, _PIECE))
+               for program in stages(published)]
+        new = [stack.enter_context(ParallelEvaluator(
+                   build_program(stage, other_outputs=outputs), processes, _PIECE))
+               for stage in ([r for r in rulesets if r.name in affected]
+                             for rulesets in stage_rulesets(candidate))]
         for chunk in all_customers(conn):
             lines = load_subscriber_facts(conn, as_of, chunk)
             customers = conn.execute(
                 select(Customer.id, Customer.code, Customer.name, Customer.vip_card,
                        Customer.key_account_code)
                 .where(chunk.where(Customer.id)).order_by(Customer.id)).all()
-            tally.add(_evaluate(reference, old, lines, customers),
-                      _evaluate(reference, new, lines, customers))
+            before = _evaluate(reference, old, lines, customers)
+            tally.add(before, _reevaluate(reference, new, before, customers))
             if progress:
                 progress(tally.impact.customers, total)
     return tally.finish()
+
+
+def _affected(candidate: Sequence[Ruleset], drafts: set[str]) -> set[str]:
+    """The drafts and the rulesets that depend on them, directly or not: the only ones
+    whose outcomes can differ from the published rules'. Customer facts are built from
+    the lines' first-stage outputs (the main line's community), so a change there
+    affects every customer ruleset."""
+    affected = set(drafts)
+    if affected & {ruleset.name for ruleset in stage_rulesets(candidate)[0]}:
+        affected |= {ruleset.name for ruleset in candidate if ruleset.subject is Subject.CUSTOMER}
+    while True:
+        more = {ruleset.name for ruleset in candidate
+                if ruleset.name not in affected and affected & set(ruleset.depends_on)}
+        if not more:
+            return affected
+        affected |= more
+
+
+def _reevaluate(reference: RunReference, evaluators: Sequence[ParallelEvaluator],
+                published: Evaluated, customers: Sequence[Row[Any]]) -> Evaluated:
+    """The candidate's outcomes: the published ones, with those of the affected rulesets
+    (the only programs of ``evaluators``) evaluated again on the same records."""
+    as_of = reference.as_of
+    first, for_customers, last = evaluators
+    lines = [dict(line) for line in published.lines]
+    line_results = [_copy(result) for result in published.line_results]
+    _override(first, lines, line_results, as_of)
+    if first.program.rulesets:
+        by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for line in lines:
+            by_customer[line["customer_id"]].append(line)
+        records = [customer_facts(row, by_customer[row.id], reference) for row in customers]
+    else:
+        records = [dict(record) for record in published.customers]
+    customer_results = [_copy(result) for result in published.customer_results]
+    _override(for_customers, records, customer_results, as_of)
+    decided = {record["key"]: result.decisions
+               for record, result in zip(records, customer_results, strict=True)}
+    outputs = [ruleset.output for ruleset in for_customers.program.rulesets]
+    for line in lines:
+        decisions = decided.get(line["customer_id"], {})
+        line.update({output: decisions[output].value if output in decisions else None
+                     for output in outputs})
+    _override(last, lines, line_results, as_of)
+    return Evaluated(records, customer_results, lines, line_results)
+
+
+def _copy(result: RecordResult) -> RecordResult:
+    return RecordResult(result.key, dict(result.decisions), list(result.alerts),
+                        dict(result.errors))
+
+
+def _override(evaluator: ParallelEvaluator, records: list[dict[str, Any]],
+              results: list[RecordResult], as_of: date) -> None:
+    """Replace the outcomes of ``evaluator``'s rulesets in ``results`` (and their outputs
+    in ``records``) by what they decide now."""
+    rulesets = evaluator.program.rulesets
+    if not rulesets or not records:
+        return
+    names = {ruleset.name for ruleset in rulesets}
+    outputs = {ruleset.output for ruleset in rulesets}
+    for record, result, fresh in zip(records, results, evaluator.evaluate(records, as_of),
+                                     strict=True):
+        for output in outputs:
+            result.decisions.pop(output, None)
+            record.pop(output, None)
+        result.alerts = [alert for alert in result.alerts if alert.ruleset not in names]
+        result.errors = {name: reason for name, reason in result.errors.items()
+                         if name not in names}
+        result.decisions.update(fresh.decisions)
+        result.alerts.extend(fresh.alerts)
+        result.errors.update(fresh.errors)
+        record.update({output: decision.value for output, decision in fresh.decisions.items()})
 
 
 def _evaluate(reference: RunReference, evaluators: Sequence[ParallelEvaluator],
