@@ -9,12 +9,19 @@ from sqlalchemy import Engine
 from werkzeug.security import generate_password_hash
 
 from engine.domain import StaffRole
+from tests.web.helpers import isolated_requests
 from webapp.database import db
 from webapp.models import StaffUser
 
 PASSWORD = "correct horse battery"
 #: A cheap hash for test accounts (the default scrypt takes ~50 ms per account).
 FAST_HASH = "pbkdf2:sha256:1000"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_requests(app: Flask) -> Iterator[None]:
+    """Every test client of these tests gives each request an empty ``flask.g``."""
+    yield from isolated_requests(app)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 written here (not derived from ``webapp.web.access``), so a change of permissions or a
 new route has to be decided in this file too."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 
 from engine.domain import StaffRole
 from tests.web.conftest import csrf_token
-from tests.web.helpers import isolated_requests, redirect_target, sent_to_sign_in
+from tests.web.helpers import redirect_target, sent_to_sign_in
 
 ADMIN, ANALYST, CHANNEL, AUDITOR, VIEWER = (
     StaffRole.ADMIN, StaffRole.ANALYST, StaffRole.CHANNEL_MANAGER, StaffRole.AUDITOR,
@@ -50,11 +50,6 @@ ARGUMENTS = {"name": "service_tier", "version": 1, "job_id": 987654, "code": "en
 QUERIES = {"rules.diff": {"old": "1", "new": "1"}}
 #: Statuses an allowed person may get, depending on the data and the (empty) form.
 ALLOWED_STATUSES = {200, 302, 400, 404, 409, 422}
-
-
-@pytest.fixture(autouse=True)
-def _isolated_requests(app: Flask) -> Iterator[None]:
-    yield from isolated_requests(app)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 limit and the choice of language."""
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pytest
@@ -13,17 +13,12 @@ from werkzeug.test import TestResponse
 
 from engine.domain import StaffRole
 from tests.web.conftest import PASSWORD, csrf_token, login
-from tests.web.helpers import alerts, isolated_requests, redirect_target, sent_to_sign_in
+from tests.web.helpers import alerts, redirect_target, sent_to_sign_in
 from webapp.database import db
 from webapp.models import StaffUser
 from webapp.web.extensions import limiter
 
 WRONG = "Wrong username or password"
-
-
-@pytest.fixture(autouse=True)
-def _isolated_requests(app: Flask) -> Iterator[None]:
-    yield from isolated_requests(app)
 
 
 @pytest.fixture

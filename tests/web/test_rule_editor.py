@@ -3,7 +3,7 @@ from the HTML the server sent and posted with the values a browser would send.""
 
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,6 @@ from tests.web.helpers import (
     Form,
     alerts,
     find_form,
-    isolated_requests,
     page_text,
     redirect_target,
 )
@@ -34,11 +33,6 @@ EDITOR = f"/rules/{NAME}"
 THRESHOLD = "value-r3-revenue_percentile"
 
 Analyst = Callable[[], FlaskClient]
-
-
-@pytest.fixture(autouse=True)
-def _isolated_requests(app: Flask) -> Iterator[None]:
-    yield from isolated_requests(app)
 
 
 @pytest.fixture

@@ -214,10 +214,34 @@ def import_yaml(session: Session, text: str, staff: StaffUser, now: datetime
         raise RuleEditError("the file has no valid ruleset name (name: lower-case letters, "
                             "digits and _)")
     document.pop("version", None)
+    problem = shape_problem(document)
+    if problem:
+        raise RuleEditError(f"the file is not a ruleset: {problem}")
     working = working_copy(session, name)
     draft = save_draft(session, name, document, working.revision if working else 0, staff, now)
     record(session, name, "imported", staff, now, summary=f"draft revision {draft.revision}")
     return draft
+
+
+def shape_problem(document: dict[str, Any]) -> str | None:
+    """What keeps ``document`` from being edited as a table at all (a list where text
+    belongs...); finer problems are the schema's, shown in the editor."""
+    for key in ("title", "description", "output", "subject", "hit_policy"):
+        if key in document and not isinstance(document[key], str):
+            return f"{key} must be text"
+    default = document.get("default")
+    if default is not None and not isinstance(default, str) \
+            and not (isinstance(default, dict) and isinstance(default.get("fact"), str)):
+        return "default must be a value or {fact: name}"
+    for key in ("rules", "tests"):
+        items = document.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            return f"{key} must be a list of mappings"
+    for index, rule in enumerate(document.get("rules", [])):
+        for key in ("id", "title"):
+            if key in rule and not isinstance(rule[key], str):
+                return f"rules[{index}].{key} must be text"
+    return None
 
 
 def export_yaml(document: dict[str, Any]) -> str:

@@ -42,6 +42,8 @@ def load_yaml(text: str, name: str) -> Any:
         if any(isinstance(token, yaml.AliasToken) for token in yaml.scan(text)):
             raise RuleFileError(f"{name}: YAML aliases (*name) are not allowed in rulesets")
         return yaml.safe_load(text)
+    except RecursionError:
+        raise RuleFileError(f"{name}: nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""

@@ -1,5 +1,6 @@
 """Sign-in, sign-out and the choice of language."""
 
+import re
 from typing import Any
 
 from flask import (
@@ -49,23 +50,36 @@ def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
-    if form.validate_on_submit():
-        user = db.session.scalar(select(StaffUser).where(
-            StaffUser.username == form.username.data.strip()))
-        good = check_password_hash(user.password_hash if user else _NO_USER_HASH,
-                                   form.password.data)
-        if user is not None and good and user.active:
-            session.clear()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+    if request.method != "POST":
+        return render_template("auth/login.html", form=form)
+    if not form.validate() and "csrf_token" in form.errors:
+        flash(_("The page expired: sign in again."), "danger")
+        return render_template("auth/login.html", form=form), 400
+    user = _authenticate(form) if not form.errors else None
+    if user is None:
         flash(_("Wrong username or password, or the account is deactivated."), "danger")
-    return render_template("auth/login.html", form=form)
+        return render_template("auth/login.html", form=form)
+    session.clear()
+    login_user(user)
+    return redirect(_safe_next(request.args.get("next")))
+
+
+def _authenticate(form: LoginForm) -> StaffUser | None:
+    user = db.session.scalar(select(StaffUser).where(
+        StaffUser.username == form.username.data.strip()))
+    good = check_password_hash(user.password_hash if user else _NO_USER_HASH,
+                               form.password.data)
+    return user if user is not None and good and user.active else None
+
+
+#: A path of this site: one slash, then no slash, backslash, space or control character
+#: first (browsers drop tabs and newlines, so "/\t/evil.example" means "//evil.example").
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path of this site: never an absolute URL (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") \
-            and "\\" not in target:
+    """Only a path of this site: never another site (open redirect)."""
+    if target and _LOCAL_PATH.fullmatch(target):
         return target
     return url_for("home.index")
 

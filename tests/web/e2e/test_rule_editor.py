@@ -22,7 +22,7 @@ def sign_in(page: Page, base: str, username: str) -> None:
     expect(page.get_by_test_id("who")).to_be_visible()
 
 
-def threshold_cell(page: Page):  # noqa: ANN201 - a Playwright locator
+def threshold_cell(page: Page):
     return page.locator("tr[data-row='r3'] td[data-column='revenue_percentile']")
 
 
