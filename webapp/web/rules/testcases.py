@@ -16,7 +16,7 @@ from webapp.rulesets import drafts
 from webapp.rulesets.files import RuleFileError, load_yaml
 from webapp.rulesets.jobs import start_preview
 from webapp.web.access import Permission, requires
-from webapp.web.rules.common import now, working_or_404
+from webapp.web.rules.common import attempt, now, working_or_404
 from webapp.web.rules.editing import FormError, field_text
 from webapp.web.rules.forms import RevisionForm, TestCasesForm
 
@@ -87,15 +87,11 @@ def register(blueprint: Blueprint) -> None:
                 status = 422
             else:
                 document = {**document, "tests": cases}
-                try:
-                    draft = drafts.save_draft(db.session, name, document, form.revision.data,
-                                              current_user, now())
-                except drafts.RuleEditError as error:
-                    db.session.rollback()
-                    flash(str(error), "danger")
+                saved, draft = attempt(lambda: drafts.save_draft(
+                    db.session, name, document, form.revision.data, current_user, now()))
+                if not saved or draft is None:
                     status = 409
                 else:
-                    db.session.commit()
                     form, ran = TestCasesForm(formdata=None, revision=draft.revision), True
                     flash(_("Test cases saved in the draft (revision %(revision)d).",
                             revision=draft.revision), "success")

@@ -27,7 +27,7 @@ from webapp.rulesets.store import latest_published
 from webapp.rulesets.table import Row, table_of
 from webapp.web.access import Permission, requires
 from webapp.web.rules import editing, testcases
-from webapp.web.rules.common import now, working_or_404
+from webapp.web.rules.common import attempt, now, working_or_404
 from webapp.web.rules.forms import CommentForm, ImportForm, RevisionForm
 
 blueprint = Blueprint("rules", __name__, url_prefix="/rules")
@@ -111,14 +111,10 @@ def save(name: str) -> Any:
         abort(400, str(error))
     facts = editing.visible_facts(working.document, _outputs())
     document, _paths, unreadable = editing.apply(working.document, table, fields, facts)
-    try:
-        draft = drafts.save_draft(db.session, name, document, form.revision.data,
-                                  current_user, now())
-    except drafts.RuleEditError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
+    saved, draft = attempt(lambda: drafts.save_draft(db.session, name, document,
+                                                     form.revision.data, current_user, now()))
+    if not saved or draft is None:
         return _editor(working, document, form.revision.data, tuple(unreadable), 409)
-    db.session.commit()
     outcome = drafts.check(db.session, document)
     if outcome.report.errors or unreadable:
         flash(_("Draft saved with %(count)d problem(s): see the marked cells. It cannot be "
@@ -137,13 +133,10 @@ def discard(name: str) -> Any:
     form = RevisionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        drafts.discard_draft(db.session, name, form.revision.data, current_user, now())
-    except drafts.RuleEditError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
+    discarded, _none = attempt(lambda: drafts.discard_draft(
+        db.session, name, form.revision.data, current_user, now()))
+    if not discarded:
         return redirect(url_for(".edit", name=name))
-    db.session.commit()
     flash(_("Draft discarded."), "success")
     return redirect(url_for(".history", name=name))
 
@@ -156,20 +149,10 @@ def publish(name: str) -> Any:
     if not form.validate_on_submit():
         flash(_("Say why in a comment (at most 2,000 characters)."), "danger")
         return redirect(url_for(".edit", name=name))
-    try:
-        version = drafts.publish_draft(db.session, name, form.revision.data,
-                                       form.comment.data, current_user, now())
-    except drafts.PublishRefusedError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        for problem in error.problems[:20]:
-            flash(problem, "danger")
+    published, version = attempt(lambda: drafts.publish_draft(
+        db.session, name, form.revision.data, form.comment.data, current_user, now()))
+    if not published:
         return redirect(url_for(".edit", name=name))
-    except drafts.RuleEditError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        return redirect(url_for(".edit", name=name))
-    db.session.commit()
     flash(_("Published %(name)s v%(version)d. The scheduler re-evaluates the customers it "
             "decides.", name=name, version=version), "success")
     return redirect(url_for(".history", name=name))
@@ -203,14 +186,18 @@ def diff(name: str) -> Any:
             continue
         if not chosen.isdigit() or len(chosen) > 9:
             abort(400, _("Choose two versions to compare."))
-        row = db.session.scalar(select(RulesetVersion).where(
-            RulesetVersion.name == name, RulesetVersion.version == int(chosen),
-            RulesetVersion.published_at.is_not(None)))
-        if row is None:
-            abort(404)
-        documents[side] = row.definition
+        documents[side] = _published_version(name, int(chosen)).definition
     return render_template("rules/diff.html", working=working, old=old, new=new,
                            diff=diff_documents(documents["old"], documents["new"]))
+
+
+def _published_version(name: str, version: int) -> RulesetVersion:
+    row = db.session.scalar(select(RulesetVersion).where(
+        RulesetVersion.name == name, RulesetVersion.version == version,
+        RulesetVersion.published_at.is_not(None)))
+    if row is None:
+        abort(404)
+    return row
 
 
 @blueprint.route("/<name>/rollback/<int:version>", methods=["POST"])
@@ -218,14 +205,11 @@ def diff(name: str) -> Any:
 def rollback(name: str, version: int) -> Any:
     working_or_404(name)
     comment = request.form.get("comment", "")
-    try:
-        new = drafts.roll_back(db.session, name, version, comment, current_user, now())
-    except drafts.RuleEditError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        return redirect(url_for(".history", name=name))
-    db.session.commit()
-    flash(_("Version %(old)d published again as v%(new)d.", old=version, new=new), "success")
+    done, new = attempt(lambda: drafts.roll_back(db.session, name, version, comment,
+                                                 current_user, now()))
+    if done:
+        flash(_("Version %(old)d published again as v%(new)d.", old=version, new=new),
+              "success")
     return redirect(url_for(".history", name=name))
 
 
@@ -235,11 +219,7 @@ def export(name: str) -> Any:
     working = working_or_404(name)
     chosen = request.args.get("version", "")
     if chosen.isdigit() and len(chosen) < 10:
-        row = db.session.scalar(select(RulesetVersion).where(
-            RulesetVersion.name == name, RulesetVersion.version == int(chosen),
-            RulesetVersion.published_at.is_not(None)))
-        if row is None:
-            abort(404)
+        row = _published_version(name, int(chosen))
         document, label = row.definition, f"v{row.version}"
     else:
         document, label = working.document, "draft" if working.draft else "live"
@@ -255,18 +235,16 @@ def import_file() -> Any:
         raw = form.file.data.read(drafts.MAX_DOCUMENT_BYTES + 1)
         try:
             text = raw.decode("utf-8")
-            draft = drafts.import_yaml(db.session, text, current_user, now())
         except UnicodeDecodeError as error:
             line = raw[:error.start].count(b"\n") + 1
             flash(_("Line %(line)d is not UTF-8 text.", line=line), "danger")
-        except drafts.RuleEditError as error:
-            db.session.rollback()
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash(_("Imported as the draft of %(name)s.", name=draft.name), "success")
-            return redirect(url_for(".edit", name=draft.name))
-        return render_template("rules/import.html", form=form), 400
+            return render_template("rules/import.html", form=form), 400
+        imported, draft = attempt(lambda: drafts.import_yaml(db.session, text, current_user,
+                                                             now()))
+        if not imported or draft is None:
+            return render_template("rules/import.html", form=form), 400
+        flash(_("Imported as the draft of %(name)s.", name=draft.name), "success")
+        return redirect(url_for(".edit", name=draft.name))
     return render_template("rules/import.html", form=form)
 
 
