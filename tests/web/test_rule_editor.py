@@ -1,6 +1,7 @@
 """The rule editor through its pages, as an analyst's browser uses it: forms are read
 from the HTML the server sent and posted with the values a browser would send."""
 
+import copy
 import io
 import re
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import TestResponse, encode_multipart
 
+from engine.catalog import DEFAULT_CATALOG, FactType, Subject
 from engine.domain import StaffRole
 from tests.web.helpers import (
     Form,
@@ -612,3 +614,53 @@ def test_preview_status_page(analyst: Analyst) -> None:
     assert status.get_json() == {"status": "running", "done": 10, "total": 40}
     assert client.get(f"/rules/attribution/preview/{job.id}").status_code == 404
     assert client.get(f"{EDITOR}/preview/{job.id}").status_code == 200
+
+
+def _large_ruleset(rules: int) -> dict[str, Any]:
+    """A service-tier ruleset of ``rules`` rules over 20 customer facts, every cell set."""
+    numeric = ["revenue_percentile", "revenue_avg_3m", "revenue_avg_12m", "tenure_months",
+               "lines_total", "lines_active", "revenue_12m", "revenue_this_month"]
+    facts = DEFAULT_CATALOG.facts[Subject.CUSTOMER]
+    numeric = [name for name in numeric if name in facts]
+    enums = [name for name, fact in facts.items() if fact.type is FactType.ENUM]
+    columns = (numeric + enums + [name for name in facts if name not in numeric + enums])[:20]
+    body = []
+    for index in range(rules):
+        when = []
+        for column in columns:
+            fact = facts[column]
+            if fact.type is FactType.ENUM:
+                when.append({"fact": column, "op": "in", "value": list(fact.values[:2])})
+            elif fact.type is FactType.INTEGER:
+                when.append({"fact": column, "op": "ge", "value": index})
+            elif fact.type in (FactType.MONEY, FactType.DECIMAL):
+                when.append({"fact": column, "op": "between", "value": [f"{index}.50", "99999"]})
+            elif fact.type is FactType.DATE:
+                when.append({"fact": column, "op": "le", "value": "today-30d"})
+            else:
+                when.append({"not": {"fact": column, "op": "is_empty"}})
+        body.append({"id": f"rule_{index}", "title": f"Rule {index}", "when": {"all": when},
+                     "then": "standard" if index % 2 else "mid_high_end"})
+    return {"name": NAME, "title": "Large tier table", "subject": "customer",
+            "output": "service_tier", "hit_policy": "first", "rules": body,
+            "default": "standard"}
+
+
+def test_a_table_of_120_rules_and_20_columns_opens_and_saves_unchanged(
+        analyst: Analyst) -> None:
+    client = analyst()
+    document = _large_ruleset(120)
+    response = import_file(client, yaml.safe_dump(document, allow_unicode=True).encode())
+    assert response.status_code == 302, html_of(response)[:2000]
+    stored = draft()
+    assert stored is not None
+    revision, rules = stored.revision, copy.deepcopy(stored.definition["rules"])
+    html = open_page(client, EDITOR)
+    form = table_form(html)
+    assert len(form.data().getlist("row")) == 120
+    assert len(form.data().getlist("column")) == 20
+    saved = submit(client, form)
+    assert saved.status_code in (200, 422), html_of(saved)[:2000]
+    again = draft()
+    assert again is not None and again.revision == revision + 1
+    assert again.definition["rules"] == rules
