@@ -104,13 +104,15 @@ def save_draft(session: Session, name: str, document: dict[str, Any], revision: 
     working = working_copy(session, name)
     previous = working.document if working else {}
     draft = _current_draft(session, name, revision, working)
+    staff_id = staff.id
     if draft is None:
         draft = RulesetDraft(name=name, base_version=working.live.version
-                             if working and working.live else None, revision=0)
+                             if working and working.live else None, revision=0,
+                             definition=document, updated_at=now, updated_by_id=staff_id)
         session.add(draft)
     draft.definition = document
     draft.revision += 1
-    draft.updated_at, draft.updated_by_id = now, staff.id
+    draft.updated_at, draft.updated_by_id = now, staff_id
     record(session, name, "draft_saved", staff, now,
            summary=diff_documents(previous, document).summary())
     session.flush()
