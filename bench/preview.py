@@ -64,7 +64,8 @@ def measure() -> None:
         for chunk in all_customers(conn):
             evaluate_range(conn, reference, evaluators, chunk)
         one_pass = time.perf_counter() - started
-        print(f"baseline: one evaluation pass with the published rules: {one_pass:.1f} s")
+        print(f"baseline: one evaluation pass with the published rules, in process: "
+              f"{one_pass:.1f} s", flush=True)
         documents = {row.name: row.definition for row in latest_published(db.session)}
         for label, change in DRAFTS.items():
             document = change(copy.deepcopy(documents))
@@ -72,11 +73,14 @@ def measure() -> None:
             assert report.ok and report.ruleset is not None, report.errors
             candidate = [r for r in published if r.name != report.ruleset.name]
             candidate.append(report.ruleset)
-            started = time.perf_counter()
-            impact = preview_impact(conn, published, candidate, AS_OF)
-            seconds = time.perf_counter() - started
-            print(f"{label}: {seconds:.1f} s = {seconds / one_pass:.2f}x one pass; "
-                  f"{impact.affected_customers:,} of {impact.customers:,} customers affected")
+            for processes in (0, os.cpu_count() or 1):
+                started = time.perf_counter()
+                impact = preview_impact(conn, published, candidate, AS_OF,
+                                        processes=processes)
+                seconds = time.perf_counter() - started
+                print(f"{label}, {processes} worker processes: {seconds:.1f} s = "
+                      f"{seconds / one_pass:.2f}x one pass; {impact.affected_customers:,} "
+                      f"of {impact.customers:,} customers affected", flush=True)
         editor_timing(app)
 
 

@@ -9,36 +9,26 @@ disjoint customers; their transactions meet only at the end of the adjustment lo
 chain (one row, locked from the append to the commit) and, on SQLite, at its single
 writer.
 
-A worker dies with the run's process (``PR_SET_PDEATHSIG``): a killed run leaves no
-orphan still writing while the next run starts; the chunk it was writing rolls back.
+A worker dies with the run's process (:mod:`webapp.classification.pool`): a killed run
+leaves no orphan still writing while the next run starts; the chunk it was writing rolls
+back.
 """
 
-import ctypes
-import multiprocessing
-import os
-import pickle
-import signal
-import tempfile
-from collections import deque
 from collections.abc import Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import IO
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from engine.language import Ruleset, rule_facts
 from webapp.classification.facts import CustomerChunk
+from webapp.classification.pool import in_workers
 from webapp.classification.reference import RunReference, load_reference
 from webapp.classification.results import store_due_dates, store_results
 from webapp.classification.run import Plan, RunSummary, all_customers, evaluate_range
-from webapp.config import engine_options
 from webapp.models.changes import take_off
 from webapp.rulesets.store import live_rulesets
-
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -98,45 +88,13 @@ def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
             summary.add(classifier.classify(session.connection(), chunk))
             session.commit()
         return summary
-    # The context goes through a file: as spawn arguments it would fill a pipe the parent
-    # keeps open, and a worker dying before reading it would hang the run for ever.
-    with tempfile.NamedTemporaryFile(prefix="custclass-run-") as shared, \
-            ProcessPoolExecutor(max_workers=processes, initializer=_start_worker,
-                                initargs=(_shared(shared, context), os.getpid()),
-                                mp_context=multiprocessing.get_context("spawn")) as pool:
-        pending: deque[Future[RunSummary]] = deque()
-        for chunk in work:
-            pending.append(pool.submit(_classify_in_worker, chunk))
-            if len(pending) > 2 * processes:
-                summary.add(pending.popleft().result())
-        while pending:
-            summary.add(pending.popleft().result())
+    for part in in_workers(context.database_url, context, ChunkClassifier, _classify_chunk,
+                           work, processes):
+        summary.add(part)
     return summary
 
 
-_worker: tuple[ChunkClassifier, Engine] | None = None
-
-
-def _shared(handle: IO[bytes], context: RunContext) -> str:
-    pickle.dump(context, handle)
-    handle.flush()
-    return handle.name
-
-
-def _start_worker(context_file: str, parent: int) -> None:
-    global _worker
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the run died before the line above
-        os._exit(1)
-    with open(context_file, "rb") as handle:
-        context: RunContext = pickle.load(handle)
-    _worker = ChunkClassifier(context), create_engine(context.database_url,
-                                                      **engine_options(context.database_url))
-
-
-def _classify_in_worker(chunk: CustomerChunk) -> RunSummary:
-    assert _worker is not None, "worker started without its run"
-    classifier, engine = _worker
+def _classify_chunk(classifier: ChunkClassifier, engine: Engine,
+                    chunk: CustomerChunk) -> RunSummary:
     with engine.begin() as conn:
         return classifier.classify(conn, chunk)

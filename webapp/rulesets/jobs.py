@@ -7,7 +7,7 @@ in the table; :func:`start_preview` marks such leftovers failed.
 """
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import update
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from webapp.database import db
 from webapp.models import PreviewJob, RulesetDraft, StaffUser
+from webapp.pipeline.scheduler import today
 from webapp.rulesets.store import InvalidRulesetsError, live_rulesets, validate_with_live
 
 #: A job still running after this long is taken for dead (its process was restarted).
@@ -71,7 +72,8 @@ def _preview(job_id: int) -> None:
                          .values(done=done, total=total))
 
     with db.engine.connect() as conn:
-        impact = preview_impact(conn, published, candidate, date.today(), progress)
+        impact = preview_impact(conn, published, candidate, today(), progress,
+                                processes=current_app.config["RUN_PROCESSES"])
     _finish(job_id, "done", result=impact.as_dict())
 
 

@@ -17,28 +17,26 @@ loads its own facts): :func:`_evaluate` must stay in step with it.
 import hashlib
 import heapq
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Engine, Row, func, select
 
 from engine.catalog import Subject
 from engine.language import Ruleset, rule_facts
 from engine.program import build_program
 from engine.results import Decision, RaisedAlert, RecordResult
 from engine.workers import ParallelEvaluator
-from webapp.classification.facts import load_subscriber_facts
+from webapp.classification.facts import CustomerChunk, load_subscriber_facts
+from webapp.classification.pool import in_workers
 from webapp.classification.reference import RunReference, customer_facts, load_reference
 from webapp.classification.run import Evaluated, all_customers, stage_rulesets, stages
 from webapp.models import Customer
 
 #: Examples kept of the records a ruleset of the candidate cannot decide.
 EXAMPLES = 5
-#: Records per task of a worker process: a chunk's lines split so every worker gets some.
-_PIECE = 1000
 
 #: (old value, new value); None where that side decided nothing.
 Transition = tuple[str | None, str | None]
@@ -150,37 +148,75 @@ def preview_impact(conn: Connection, published: Sequence[Ruleset],
 
     ``progress(done, total)`` is called with the customers evaluated so far: (0, total)
     first, then after each chunk. ``sample_size`` affected customers are described change
-    by change. ``processes`` > 0 spreads the evaluation (not the SQL) over worker
-    processes: that many for each of the three stages of each side, six pools.
+    by change. With ``processes`` > 0 that many spawned workers take whole chunks (facts
+    in SQL and evaluation), each with its own connection to ``conn``'s database.
     """
     percentiles = any("revenue_percentile" in rule_facts(rule)
                       for ruleset in (*published, *candidate) for rule in ruleset.rules)
-    reference = load_reference(conn, as_of, percentiles=percentiles)
+    context = PreviewContext(tuple(published), tuple(candidate),
+                             load_reference(conn, as_of, percentiles=percentiles), sample_size)
     total = conn.scalar(select(func.count()).select_from(Customer)) or 0
-    drafts = {ruleset.name for ruleset in candidate if ruleset not in published}
-    affected = _affected(candidate, drafts)
-    outputs = {ruleset.name: ruleset.output for ruleset in candidate}
-    tally = _Tally(_Sample(sample_size, drafts))
+    chunks = list(all_customers(conn))
+    tally = _Tally(_Sample(sample_size, context.drafts))
     if progress:
         progress(0, total)
-    with ExitStack() as stack:
-        old = [stack.enter_context(ParallelEvaluator(program, processes, _PIECE))
-               for program in stages(published)]
-        new = [stack.enter_context(ParallelEvaluator(
-                   build_program(stage, other_outputs=outputs), processes, _PIECE))
-               for stage in ([r for r in rulesets if r.name in affected]
-                             for rulesets in stage_rulesets(candidate))]
-        for chunk in all_customers(conn):
-            lines = load_subscriber_facts(conn, as_of, chunk)
-            customers = conn.execute(
-                select(Customer.id, Customer.code, Customer.name, Customer.vip_card,
-                       Customer.key_account_code)
-                .where(chunk.where(Customer.id)).order_by(Customer.id)).all()
-            before = _evaluate(reference, old, lines, customers)
-            tally.add(before, _reevaluate(reference, new, before, customers))
-            if progress:
-                progress(tally.impact.customers, total)
+    if processes and len(chunks) > 1:
+        url = conn.engine.url.render_as_string(hide_password=False)
+        parts: Iterable[_Tally] = in_workers(url, context, _Previewer, _preview_chunk, chunks,
+                                             min(processes, len(chunks)))
+    else:
+        previewer = _Previewer(context)
+        parts = (previewer.tally(conn, chunk) for chunk in chunks)
+    for part in parts:
+        tally.merge(part)
+        if progress:
+            progress(tally.impact.customers, total)
     return tally.finish()
+
+
+@dataclass(frozen=True)
+class PreviewContext:
+    """What every chunk of a preview shares (sent once to each worker)."""
+
+    published: tuple[Ruleset, ...]
+    candidate: tuple[Ruleset, ...]
+    reference: RunReference
+    sample_size: int
+
+    @property
+    def drafts(self) -> set[str]:
+        return {ruleset.name for ruleset in self.candidate if ruleset not in self.published}
+
+
+class _Previewer:
+    """Compares the two sides chunk by chunk (the programs compiled once)."""
+
+    def __init__(self, context: PreviewContext) -> None:
+        self.context = context
+        affected = _affected(context.candidate, context.drafts)
+        outputs = {ruleset.name: ruleset.output for ruleset in context.candidate}
+        self.old = [ParallelEvaluator(program, 0) for program in stages(context.published)]
+        self.new = [ParallelEvaluator(build_program(
+                        [r for r in rulesets if r.name in affected], other_outputs=outputs), 0)
+                    for rulesets in stage_rulesets(context.candidate)]
+
+    def tally(self, conn: Connection, chunk: CustomerChunk) -> "_Tally":
+        """The impact on the customers of ``chunk`` and their lines."""
+        reference = self.context.reference
+        lines = load_subscriber_facts(conn, reference.as_of, chunk)
+        customers = conn.execute(
+            select(Customer.id, Customer.code, Customer.name, Customer.vip_card,
+                   Customer.key_account_code)
+            .where(chunk.where(Customer.id)).order_by(Customer.id)).all()
+        before = _evaluate(reference, self.old, lines, customers)
+        tally = _Tally(_Sample(self.context.sample_size, self.context.drafts))
+        tally.add(before, _reevaluate(reference, self.new, before, customers))
+        return tally
+
+
+def _preview_chunk(previewer: _Previewer, engine: Engine, chunk: CustomerChunk) -> "_Tally":
+    with engine.connect() as conn:
+        return previewer.tally(conn, chunk)
 
 
 def _affected(candidate: Sequence[Ruleset], drafts: set[str]) -> set[str]:
@@ -311,7 +347,14 @@ class _Sample:
                    for subject, diff in diffs]
         entry = SampledCustomer(customer["key"], customer["customer_code"],
                                 customer["customer_name"], changes)
-        heapq.heappush(self._heap, (-rank, entry.id, entry))
+        self._keep((-rank, entry.id, entry))
+
+    def merge(self, other: "_Sample") -> None:
+        for item in other._heap:
+            self._keep(item)
+
+    def _keep(self, item: tuple[int, int, SampledCustomer]) -> None:
+        heapq.heappush(self._heap, item)
         if len(self._heap) > self.size:
             heapq.heappop(self._heap)
 
@@ -389,6 +432,26 @@ class _Tally:
             if ruleset not in was.errors and len(errors.examples) < EXAMPLES:
                 errors.examples.append(f"{label}: {reason}")
         return diffs
+
+    def merge(self, other: "_Tally") -> None:
+        """Add the tally of other records (a chunk evaluated elsewhere)."""
+        impact, theirs = self.impact, other.impact
+        impact.customers += theirs.customers
+        impact.subscribers += theirs.subscribers
+        impact.affected_customers += theirs.affected_customers
+        impact.alerts_raised.update(theirs.alerts_raised)
+        impact.alerts_cleared.update(theirs.alerts_cleared)
+        for output, item in other._outputs.items():
+            mine = self._outputs.setdefault(output, OutputImpact(item.subject))
+            mine.evaluated += item.evaluated
+            mine.transitions.update(item.transitions)
+        for ruleset, errors in other._errors.items():
+            mine_errors = self._errors[ruleset]
+            mine_errors.published += errors.published
+            mine_errors.candidate += errors.candidate
+            room = EXAMPLES - len(mine_errors.examples)
+            mine_errors.examples.extend(errors.examples[:max(room, 0)])
+        self.sample.merge(other.sample)
 
     def finish(self) -> Impact:
         impact = self.impact
