@@ -1,6 +1,7 @@
 """What a run computes once and hands to every batch: the org tree and population figures."""
 
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from engine.domain import OrgKind
+from engine.language import Ruleset, rule_facts
 from webapp.classification.facts import REVENUE_CENTS, MonthWindow, average, change_pct
 from webapp.models import Customer, OrgUnit, Subscriber, SubscriberMonth
 
@@ -69,6 +71,13 @@ class RunReference:
         below = bisect_left(self.revenue_distribution, total_12m)
         share = Decimal(below * 100) / len(self.revenue_distribution)
         return share.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def reads_percentile(rulesets: Iterable[Ruleset]) -> bool:
+    """Whether a rule of ``rulesets`` reads ``revenue_percentile`` (see
+    :func:`load_reference`)."""
+    return any("revenue_percentile" in rule_facts(rule)
+               for ruleset in rulesets for rule in ruleset.rules)
 
 
 def load_reference(conn: Connection, as_of: date, *, percentiles: bool = True

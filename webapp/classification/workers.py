@@ -21,10 +21,10 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from engine.language import Ruleset, rule_facts
+from engine.language import Ruleset
 from webapp.classification.facts import CustomerChunk
 from webapp.classification.pool import in_workers
-from webapp.classification.reference import RunReference, load_reference
+from webapp.classification.reference import RunReference, load_reference, reads_percentile
 from webapp.classification.results import store_due_dates, store_results
 from webapp.classification.run import Plan, RunSummary, all_customers, evaluate_range
 from webapp.models.changes import take_off
@@ -72,8 +72,7 @@ def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
     rulesets; store what changed, one transaction per chunk."""
     conn = session.connection()
     rulesets = tuple(live_rulesets(session))
-    percentiles = any("revenue_percentile" in rule_facts(rule)
-                      for ruleset in rulesets for rule in ruleset.rules)
+    percentiles = reads_percentile(rulesets)
     context = RunContext(
         database_url=session.get_bind().url.render_as_string(hide_password=False),
         rulesets=rulesets, reference=load_reference(conn, as_of, percentiles=percentiles),

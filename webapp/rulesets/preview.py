@@ -25,13 +25,18 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Engine, Row, func, select
 
 from engine.catalog import Subject
-from engine.language import Ruleset, rule_facts
+from engine.language import Ruleset
 from engine.program import build_program
 from engine.results import Decision, RaisedAlert, RecordResult
 from engine.workers import ParallelEvaluator
 from webapp.classification.facts import CustomerChunk, load_subscriber_facts
 from webapp.classification.pool import in_workers
-from webapp.classification.reference import RunReference, customer_facts, load_reference
+from webapp.classification.reference import (
+    RunReference,
+    customer_facts,
+    load_reference,
+    reads_percentile,
+)
 from webapp.classification.run import Evaluated, all_customers, stage_rulesets, stages
 from webapp.models import Customer
 
@@ -151,8 +156,7 @@ def preview_impact(conn: Connection, published: Sequence[Ruleset],
     by change. With ``processes`` > 0 that many spawned workers take whole chunks (facts
     in SQL and evaluation), each with its own connection to ``conn``'s database.
     """
-    percentiles = any("revenue_percentile" in rule_facts(rule)
-                      for ruleset in (*published, *candidate) for rule in ruleset.rules)
+    percentiles = reads_percentile((*published, *candidate))
     context = PreviewContext(tuple(published), tuple(candidate),
                              load_reference(conn, as_of, percentiles=percentiles), sample_size)
     total = conn.scalar(select(func.count()).select_from(Customer)) or 0
