@@ -162,3 +162,43 @@ def test_the_adjust_command(app: Flask, demo: None, monkeypatch: pytest.MonkeyPa
     unknown = runner.invoke(args=["adjust", "C-NONE", "--by", "ana", "--reason", "r",
                                   "--community", "X"])
     assert "no customer 'C-NONE'" in unknown.output
+
+
+def test_a_pin_set_while_a_run_stores_its_chunk_is_kept_and_not_logged(
+        app: Flask, engine: Engine) -> None:
+    """The run read the value as rule-made; a pin commits before the run's UPDATE (an
+    adjustment made meanwhile on another connection): the pin stays, the rule's change
+    is neither written nor logged."""
+    from sqlalchemy import event
+
+    from engine.results import Decision, RecordResult
+    from webapp.classification.results import store_results
+
+    assert app.test_cli_runner().invoke(
+        args=["demo", "-n", "300", "--as-of", AS_OF.isoformat()]).exit_code == 0
+    customer_id = db.session.scalar(select(func.min(Customer.id)))
+    current = db.session.scalar(select(CustomerDecision.value).where(
+        CustomerDecision.customer_id == customer_id, CustomerDecision.attribute == TIER))
+    new = "gold" if current != "gold" else "silver"
+    logged = db.session.scalar(select(func.count()).select_from(AdjustmentLogEntry))
+    db.session.commit()
+
+    def pin_meanwhile(_conn, _cursor, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE CUSTOMER_DECISION"):
+            with engine.begin() as other:
+                other.execute(update(CustomerDecision).where(
+                    CustomerDecision.customer_id == customer_id,
+                    CustomerDecision.attribute == TIER).values(
+                    value="diamond", source=DecisionSource.PIN, rule_value=current))
+
+    result = RecordResult(customer_id, {TIER.value: Decision(new, "r", "service_tier", 1, {})})
+    with engine.connect() as conn:
+        event.listen(conn, "before_cursor_execute", pin_meanwhile)
+        changes = store_results(conn, [result], [], IN_WINDOW, run_id=999)
+        conn.commit()
+    assert changes["decisions"] == 0
+    row = db.session.execute(select(CustomerDecision.value, CustomerDecision.source).where(
+        CustomerDecision.customer_id == customer_id,
+        CustomerDecision.attribute == TIER)).one()
+    assert (row.value, row.source) == ("diamond", DecisionSource.PIN)
+    assert db.session.scalar(select(func.count()).select_from(AdjustmentLogEntry)) == logged

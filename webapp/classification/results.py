@@ -46,7 +46,7 @@ def _store_decisions(conn: Connection, model: Any, key: str, results: Sequence[R
     stored = {(row[0], row.attribute): row for row in conn.execute(
         select(subject, model.attribute, model.value, model.source, model.rule_id,
                model.rule_value).where(subject.in_(ids)))}
-    inserts, updates, pinned = [], [], []
+    inserts, updates, pinned, entries = [], [], [], []
     for result in results:
         for attribute, decision in result.decisions.items():
             row = stored.get((result.key, attribute))
@@ -66,7 +66,7 @@ def _store_decisions(conn: Connection, model: Any, key: str, results: Sequence[R
                                 **{f"n_{name}": value for name, value in values.items()}})
             else:
                 continue
-            log.append({"logged_at": now, "run_id": run_id, key: result.key,
+            entries.append({"logged_at": now, "run_id": run_id, key: result.key,
                         "attribute": attribute, "old_value": row.value if row else None,
                         "new_value": decision.value, "rule_id": decision.rule_id,
                         "ruleset_name": decision.ruleset,
@@ -75,13 +75,20 @@ def _store_decisions(conn: Connection, model: Any, key: str, results: Sequence[R
     if inserts:
         conn.execute(insert(model), inserts)
     if updates:
-        conn.execute(update(model).where(where).values(
+        # Only rule-made values: a pin set since the read above stays, and is not logged.
+        conn.execute(update(model).where(where, model.source == DecisionSource.RULE).values(
             {name[2:]: bindparam(name) for name in updates[0] if name.startswith("n_")}),
             updates)
+        tried = {(entry["k"], entry["a"]) for entry in updates}
+        written = {tuple(row) for row in conn.execute(select(subject, model.attribute).where(
+            subject.in_({entry["k"] for entry in updates}), model.run_id == run_id))}
+        entries = [entry for entry in entries
+                   if (place := (entry[key], entry["attribute"])) not in tried or place in written]
     if pinned:
-        conn.execute(update(model).where(where).values(rule_value=bindparam("n_rule_value")),
-                     pinned)
-    return len(inserts) + len(updates)
+        conn.execute(update(model).where(where, model.source == DecisionSource.PIN)
+                     .values(rule_value=bindparam("n_rule_value")), pinned)
+    log.extend(entries)
+    return len(entries)
 
 
 def store_due_dates(conn: Connection, due: dict[int, date | None]) -> None:
