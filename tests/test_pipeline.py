@@ -247,3 +247,18 @@ def test_worker_processes_store_what_a_run_in_process_would(app: Flask, engine: 
     assert again.changes == {"decisions": 0, "alerts raised": 0, "alerts cleared": 0,
                              "pins released": 0}
     assert chain.verify(db.session.connection()).ok
+
+
+def test_a_run_records_when_it_evaluated_each_customer(app: Flask, engine: Engine) -> None:
+    _demo(app, 120)
+    first = db.session.scalar(select(func.min(Customer.id)))
+    assert db.session.scalar(select(func.count()).select_from(Customer)
+                             .where(Customer.evaluated_at.is_(None))) == 0
+    before = db.session.scalar(select(Customer.evaluated_at).where(Customer.id == first))
+    mark_changed(db.session.connection(), "customer",
+                 select(Customer.id).where(Customer.id == first), datetime.now(UTC))
+    db.session.commit()
+    reclassify(db.session, RunKind.CHANGED, AS_OF)
+    stamps = dict(db.session.execute(select(Customer.id, Customer.evaluated_at)).all())
+    assert {key for key, stamp in stamps.items() if stamp != before} == {first}
+    assert stamps[first] > before

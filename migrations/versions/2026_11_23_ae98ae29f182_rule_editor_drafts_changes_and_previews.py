@@ -1,5 +1,9 @@
 """rule editor drafts, changes and previews
 
+ruleset_draft (one per ruleset, with a revision for stale-save checks), ruleset_change
+(who changed which ruleset how), preview_job (impact previews run in the background) and
+the comment kept with each published version.
+
 Revision ID: ae98ae29f182
 Revises: 1c2e40d121d2
 Create Date: 2026-11-23 15:33:26.889574

@@ -91,6 +91,11 @@ def _store_decisions(conn: Connection, model: Any, key: str, results: Sequence[R
     return len(entries)
 
 
+def mark_evaluated(conn: Connection, where: Any, now: datetime) -> None:
+    """Record when the customers ``where(Customer.id)`` selects were evaluated."""
+    conn.execute(update(Customer).where(where(Customer.id)).values(evaluated_at=now))
+
+
 def store_due_dates(conn: Connection, due: dict[int, date | None]) -> None:
     """Record when each customer is next due, where that changed."""
     if not due:

@@ -25,7 +25,7 @@ from engine.language import Ruleset
 from webapp.classification.facts import CustomerChunk
 from webapp.classification.pool import in_workers
 from webapp.classification.reference import RunReference, load_reference, reads_percentile
-from webapp.classification.results import store_due_dates, store_results
+from webapp.classification.results import mark_evaluated, store_due_dates, store_results
 from webapp.classification.run import Plan, RunSummary, all_customers, evaluate_range
 from webapp.models.changes import take_off
 from webapp.rulesets.store import live_rulesets
@@ -61,6 +61,7 @@ class ChunkClassifier:
         summary.changes.update(store_results(conn, batch.customer_results, batch.line_results,
                                              context.now, context.run_id))
         store_due_dates(conn, batch.due_dates(self.plan, context.reference.as_of))
+        mark_evaluated(conn, chunk.where, context.now)
         take_off(conn, chunk.where, context.dequeue_until)
         return summary
 

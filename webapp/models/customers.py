@@ -42,6 +42,7 @@ class Customer(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
+    #: When a run last evaluated the customer, and with it all its lines (None: never).
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: First date on which time alone may change an outcome of the customer or one of its
     #: lines (a tenure or agreement threshold, the month turning); None: never. The daily

@@ -40,8 +40,6 @@ class Subscriber(db.Model):
     agreement_end_date: Mapped[date | None] = mapped_column(Date)
     arrears_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     arrears_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    #: Last time the rules evaluated this subscriber (None: never).
-    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
