@@ -12,7 +12,6 @@ Create Date: 2026-11-23 16:26:25.186700
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '70561585b7bd'
 down_revision = 'ae98ae29f182'
