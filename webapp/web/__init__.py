@@ -5,10 +5,11 @@ every response, errors included), CSRF before the blueprints' forms, then sign-i
 the deny-by-default access check that every request passes.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, render_template, session
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_login import current_user
 
 from webapp.config import LOCALES
@@ -38,6 +39,8 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # Times are stored in UTC and shown in the operator's time zone.
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
     talisman.init_app(
         app, force_https=app.config["FORCE_HTTPS"], content_security_policy=CSP,
         frame_options="DENY", session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
@@ -62,8 +65,19 @@ def init_web(app: Flask) -> None:
     app.before_request(check_access)
     app.context_processor(lambda: {"can": can, "Permission": Permission, "LOCALES": LOCALES,
                                    "get_locale": get_locale, "labels": labels})
+    app.add_template_filter(_when, "when")
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page)
+
+
+def _when(moment: datetime | None, *, seconds: bool = False, day: bool = False) -> str:
+    """A stored time (UTC; naive from SQLite) in the operator's time zone."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    pattern = "yyyy-MM-dd" if day else "yyyy-MM-dd HH:mm:ss" if seconds else "yyyy-MM-dd HH:mm"
+    return format_datetime(moment, pattern)
 
 
 def _locale() -> str:

@@ -15,3 +15,8 @@ ROLES = {
 #: Kinds of row change in a diff of two ruleset versions.
 ROW_CHANGES = {"added": _l("added"), "removed": _l("removed"), "changed": _l("changed"),
                "moved": _l("moved")}
+
+#: What a ``ruleset_change`` row records.
+CHANGE_ACTIONS = {"draft_saved": _l("draft saved"), "published": _l("published"),
+                  "rolled_back": _l("rolled back"), "imported": _l("imported"),
+                  "draft_discarded": _l("draft discarded")}
