@@ -7,12 +7,9 @@ steps, with a *due* run on each new day (sometimes a *changed* run first). A ful
 the last day must then write nothing: it writes only values that differ, so writing
 nothing means the incremental state is the full state.
 
-The one documented exception is ``revenue_percentile``: it is ranked in the population
-of the run that evaluates a customer (the 12-month revenue of the customers without a VIP
-card), so a customer keeps the percentile of its last evaluation until the month turns
-and every customer is evaluated again. When the data moved that population since the
-last run that evaluated everyone, the full run may change exactly that: the service tier
-of a customer without a card, between ``standard`` and ``mid_high_end``.
+That includes ``revenue_percentile``, ranked in the whole population (the 12-month revenue
+of the customers without a VIP card): when changes elsewhere move the population across a
+cutoff of the rules' thresholds, the next run re-evaluates the customers in between.
 """
 
 import random
@@ -36,7 +33,6 @@ from engine.months import add_months
 from tests.feeds.helpers import feed_file
 from tests.test_pipeline import AS_OF, _demo
 from webapp.classification.facts import report_month
-from webapp.classification.reference import load_reference
 from webapp.database import db
 from webapp.feeds import FEEDS, import_file
 from webapp.models import (
@@ -284,28 +280,15 @@ class Province:
 
     engine: Engine
     folder: Path
-    customers: int
     day: date = AS_OF
-    #: Revenue distributions (percentile populations) of the runs since the last run
-    #: that evaluated every customer, that one included.
-    populations: set[tuple[int, ...]] = field(default_factory=set)
     files: Iterator[int] = field(default_factory=count)
     #: What the current example did; the draws of the example that failed, and why.
     log: list[str] = field(default_factory=list)
     failed: tuple[list[tuple[st.SearchStrategy[Any], str | None]], Exception] | None = None
 
-    def population(self) -> tuple[int, ...]:
-        with self.engine.connect() as conn:
-            return tuple(load_reference(conn, self.day).revenue_distribution)
-
     def state(self) -> State:
         with self.engine.connect() as conn:
             return stored_state(conn)
-
-    def cards(self) -> dict[int, str]:
-        with self.engine.connect() as conn:
-            return {row.id: str(row.vip_card)
-                    for row in conn.execute(select(Customer.id, Customer.vip_card))}
 
     def change(self, data: Draws, feed: str) -> None:
         """Import random changes of ``feed``, as the feed's own file."""
@@ -332,34 +315,16 @@ class Province:
         return (due - self.day).days - (how == "eve of due")
 
     def run(self, kind: RunKind) -> ClassificationRun:
-        population = self.population()
         run = reclassify(db.session, kind, self.day)
         assert run.status == RunStatus.FINISHED, run.detail
         self.log.append(f"{self.day}: {kind} run: {run.customers} customers, changes {run.changes}")
-        if run.customers == self.customers:
-            self.populations = set()
-        self.populations.add(population)
         return run
-
-
-#: The service tiers a customer without a VIP card gets from its revenue percentile.
-RANKED_TIERS = {"standard", "mid_high_end"}
-
-
-def _ranked(key: tuple[Any, ...], values: tuple[Any, Any], cards: dict[int, str]) -> bool:
-    """Whether a difference can come from the percentile population alone: the tier of a
-    customer without a VIP card, between the two tiers its ranking decides."""
-    if key[0] != "customer" or key[2] != "service_tier" or cards[key[1]] != "none":
-        return False
-    return all(value is not None and value[0] in RANKED_TIERS for value in values)
 
 
 @pytest.fixture
 def province(app: Flask, engine: Engine, tmp_path: Path) -> Province:
     _demo(app, 40)  # classified by a full run on AS_OF
-    demo = Province(engine, tmp_path, db.session.scalar(select(func.count(Customer.id))))
-    demo.populations.add(demo.population())
-    return demo
+    return Province(engine, tmp_path)
 
 
 def _example(province: Province, data: Draws) -> None:
@@ -372,17 +337,13 @@ def _example(province: Province, data: Draws) -> None:
             province.run(RunKind.CHANGED)
         province.day += timedelta(days=province.days_on(data))
         province.run(RunKind.DUE)
-    moved = province.populations != {province.population()}  # see the module's docstring
-
     incremental = province.state()
     full = province.run(RunKind.FULL)
-    fresh, cards = province.state(), province.cards()
+    fresh = province.state()
     assert_no_open_alert_twice(incremental)
-    differences = incremental.differences(fresh)
-    ranked = {key for key, values in differences.items() if moved and _ranked(key, values, cards)}
-    assert {key: values for key, values in differences.items() if key not in ranked} == {}
+    assert incremental.differences(fresh) == {}
     assert (full.changes.get("decisions", 0), full.changes.get("alerts raised", 0),
-            full.changes.get("alerts cleared", 0)) == (len(ranked), 0, 0)
+            full.changes.get("alerts cleared", 0)) == (0, 0, 0)
     late = {customer: (day, fresh.due[customer]) for customer, day in incremental.due.items()
             if day is None or (fresh.due[customer] is not None and day > fresh.due[customer])}
     assert not late, f"due later than a full run says (stored, full): {late}"

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from engine.domain import OrgKind
-from engine.language import Ruleset, rule_facts
+from engine.language import Ruleset, rule_facts, walk
 from webapp.classification.facts import REVENUE_CENTS, MonthWindow, average, change_pct
 from webapp.models import Customer, OrgUnit, Subscriber, SubscriberMonth
 
@@ -56,6 +56,12 @@ class OrgDirectory:
         return self._departments.get((self._centres[community], channel))
 
 
+#: Cutoffs by boundary (see :meth:`RunReference.cutoffs`).
+Cutoffs = dict[str, int | None] | None
+#: The cutoff of a boundary every total reaches.
+LOWEST_TOTAL = -(2**62)
+
+
 @dataclass
 class RunReference:
     as_of: date
@@ -68,9 +74,62 @@ class RunReference:
         """Share of customers without a VIP card whose 12-month revenue is lower, in %."""
         if not self.revenue_distribution:
             return None
-        below = bisect_left(self.revenue_distribution, total_12m)
-        share = Decimal(below * 100) / len(self.revenue_distribution)
-        return share.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+        return _share(bisect_left(self.revenue_distribution, total_12m),
+                      len(self.revenue_distribution))
+
+    def cutoffs(self, boundaries: Iterable[Decimal]) -> Cutoffs:
+        """For each boundary ``b``, the least 12-month total whose percentile is ``b`` or
+        more (None: no total reaches it). A comparison of the percentile with a constant
+        ``t`` holds or not according to where the total lies among the cutoffs of ``t``
+        and ``t + 0.01``: while those stay, so does its truth for every customer whose
+        revenue did not change. None when there is no distribution (no percentiles)."""
+        values, count = self.revenue_distribution, len(self.revenue_distribution)
+        if not count:
+            return None
+        found: dict[str, int | None] = {}
+        for boundary in boundaries:
+            low, high = 0, count + 1  # the least number of lower totals that reaches it
+            while low < high:
+                middle = (low + high) // 2
+                low, high = (low, middle) if _share(middle, count) >= boundary \
+                    else (middle + 1, high)
+            found[str(boundary)] = None if low > count else \
+                LOWEST_TOTAL if low == 0 else values[low - 1] + 1
+        return found
+
+
+def _share(below: int, count: int) -> Decimal:
+    return (Decimal(below * 100) / count).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+
+
+def percentile_boundaries(rulesets: Iterable[Ruleset]) -> set[Decimal]:
+    """The constants rules compare ``revenue_percentile`` with, and the next hundredth
+    of each (where ``>`` and ``≤`` flip)."""
+    constants: set[Decimal] = set()
+    for ruleset in rulesets:
+        for rule in ruleset.rules:
+            for test in walk(rule.when):
+                if test.fact == "revenue_percentile" and test.value is not None:
+                    values = test.value if isinstance(test.value, tuple) else (test.value,)
+                    constants.update(Decimal(value) for value in values)
+    return constants | {constant + Decimal("0.01") for constant in constants}
+
+
+def shifted_customers(totals: Iterable[tuple[int, int]], before: Cutoffs, after: Cutoffs
+                      ) -> list[int]:
+    """Customers (id, 12-month total) whose total lies between a boundary's cutoff
+    ``before`` and ``after``: a comparison of their percentile may have flipped. Every
+    customer when percentiles appeared or disappeared."""
+    if (before is None) != (after is None):
+        return [customer for customer, _total in totals]
+    ranges = [tuple(sorted(_finite(cutoff) for cutoff in (before[key], after[key])))
+              for key in (after or {}) if key in (before or {}) and before[key] != after[key]]
+    return [customer for customer, total in totals
+            if any(low <= total < high for low, high in ranges)]
+
+
+def _finite(cutoff: int | None) -> int:
+    return 2**62 if cutoff is None else cutoff
 
 
 def reads_percentile(rulesets: Iterable[Ruleset]) -> bool:
@@ -80,25 +139,34 @@ def reads_percentile(rulesets: Iterable[Ruleset]) -> bool:
                for ruleset in rulesets for rule in ruleset.rules)
 
 
-def load_reference(conn: Connection, as_of: date, *, percentiles: bool = True
-                   ) -> RunReference:
-    """The org tree and, when ``percentiles``, the revenue distribution (an aggregate
-    over every customer's year of revenue: worth skipping when no rule reads it)."""
+def load_reference(conn: Connection, as_of: date, *, percentiles: bool = True,
+                   totals: list[tuple[int, int, bool]] | None = None) -> RunReference:
+    """The org tree and, when ``percentiles``, the revenue distribution (from ``totals``,
+    else :func:`revenue_totals`: an aggregate over every customer's year of revenue,
+    worth skipping when no rule reads it)."""
     window = MonthWindow.for_date(as_of)
     units = {row.code: Unit(row.code, str(row.kind), row.channel and str(row.channel),
                             row.parent_code)
              for row in conn.execute(_org_query())}
-    totals = (
-        select(func.coalesce(func.sum(REVENUE_CENTS), 0))
+    if percentiles and totals is None:
+        totals = revenue_totals(conn, as_of)
+    distribution = sorted(total for _id, total, ranked in totals or [] if ranked)
+    return RunReference(as_of, window, OrgDirectory(units), distribution)
+
+
+def revenue_totals(conn: Connection, as_of: date) -> list[tuple[int, int, bool]]:
+    """Every customer's 12-month revenue: (id, total in cents, whether it is ranked, i.e.
+    has no VIP card)."""
+    window = MonthWindow.for_date(as_of)
+    rows = conn.execute(
+        select(Customer.id, func.coalesce(func.sum(REVENUE_CENTS), 0),
+               Customer.vip_card == "none")
         .select_from(Customer)
         .outerjoin(Subscriber, Subscriber.customer_id == Customer.id)
         .outerjoin(SubscriberMonth, (SubscriberMonth.subscriber_id == Subscriber.id)
                    & SubscriberMonth.month.between(window.year_start, window.this))
-        .where(Customer.vip_card == "none")
-        .group_by(Customer.id)
-    )
-    distribution = sorted(int(total) for total in conn.scalars(totals)) if percentiles else []
-    return RunReference(as_of, window, OrgDirectory(units), distribution)
+        .group_by(Customer.id, Customer.vip_card))
+    return [(customer, int(total), bool(ranked)) for customer, total, ranked in rows]
 
 
 def _org_query() -> Any:

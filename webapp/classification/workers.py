@@ -14,9 +14,9 @@ leaves no orphan still writing while the next run starts; the chunk it was writi
 back.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
@@ -24,11 +24,10 @@ from sqlalchemy.orm import Session
 from engine.language import Ruleset
 from webapp.classification.facts import CustomerChunk
 from webapp.classification.pool import in_workers
-from webapp.classification.reference import RunReference, load_reference, reads_percentile
+from webapp.classification.reference import RunReference
 from webapp.classification.results import mark_evaluated, store_due_dates, store_results
 from webapp.classification.run import Plan, RunSummary, all_customers, evaluate_range
 from webapp.models.changes import take_off
-from webapp.rulesets.store import live_rulesets
 
 
 @dataclass(frozen=True)
@@ -66,18 +65,16 @@ class ChunkClassifier:
         return summary
 
 
-def classify(session: Session, as_of: date, now: datetime, run_id: int, *,
-             chunks: Iterable[CustomerChunk] | None = None, processes: int = 0,
-             dequeue_until: datetime | None = None) -> RunSummary:
-    """Classify the customers of ``chunks`` (default: all) and their lines with the live
-    rulesets; store what changed, one transaction per chunk."""
+def classify(session: Session, rulesets: Sequence[Ruleset], reference: RunReference,
+             now: datetime, run_id: int, *, chunks: Iterable[CustomerChunk] | None = None,
+             processes: int = 0, dequeue_until: datetime | None = None) -> RunSummary:
+    """Classify the customers of ``chunks`` (default: all) and their lines with
+    ``rulesets`` (the live ones); store what changed, one transaction per chunk."""
     conn = session.connection()
-    rulesets = tuple(live_rulesets(session))
-    percentiles = reads_percentile(rulesets)
     context = RunContext(
         database_url=session.get_bind().url.render_as_string(hide_password=False),
-        rulesets=rulesets, reference=load_reference(conn, as_of, percentiles=percentiles),
-        now=now, run_id=run_id, dequeue_until=dequeue_until or now)
+        rulesets=tuple(rulesets), reference=reference, now=now, run_id=run_id,
+        dequeue_until=dequeue_until or now)
     work = list(all_customers(conn) if chunks is None else chunks)
     session.commit()
     summary = RunSummary()

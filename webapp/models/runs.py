@@ -34,3 +34,8 @@ class ClassificationRun(db.Model):
     #: Records a ruleset could not decide, by ruleset, and a few examples.
     errors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     detail: Mapped[str | None] = mapped_column(Text)
+    #: Where the revenue percentile's comparisons flip, for the population this run ranked
+    #: in (see :meth:`webapp.classification.reference.RunReference.cutoffs`): the next run
+    #: re-evaluates the customers between its cutoffs and these.
+    percentile_cutoffs: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True))

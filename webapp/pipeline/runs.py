@@ -22,13 +22,23 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from engine.domain import RunKind, RunStatus
+from engine.language import Ruleset
 from webapp.classification.facts import CustomerChunk
+from webapp.classification.reference import (
+    RunReference,
+    load_reference,
+    percentile_boundaries,
+    reads_percentile,
+    revenue_totals,
+    shifted_customers,
+)
 from webapp.classification.run import CHUNK, RunSummary
 from webapp.classification.workers import classify
 from webapp.models import ClassificationRun, RulesetVersion
 from webapp.pipeline import queue
 from webapp.pipeline.adjust import release_expired
 from webapp.pipeline.locks import RUN_LOCK, exclusive
+from webapp.rulesets.store import live_rulesets
 
 
 def reclassify(session: Session, kind: RunKind, as_of: date, *,
@@ -51,9 +61,13 @@ def _run(session: Session, kind: RunKind, as_of: date, processes: int) -> Classi
         released = release_expired(session, started, run.id)
         conn = session.connection()
         published = unevaluated_versions(conn)
-        summary = classify(session, as_of, started, run.id, processes=processes,
-                           chunks=_work(conn, kind, as_of, started), dequeue_until=started)
+        rulesets = live_rulesets(session)
+        reference, shifted = _reference(conn, rulesets, as_of)
+        summary = classify(session, rulesets, reference, started, run.id, processes=processes,
+                           chunks=_work(conn, kind, as_of, started, shifted),
+                           dequeue_until=started)
         summary.changes["pins released"] += released
+        run.percentile_cutoffs = reference.cutoffs(percentile_boundaries(rulesets))
         if kind in (RunKind.FULL, RunKind.PUBLISHED) and published:
             session.execute(update(RulesetVersion).where(RulesetVersion.id.in_(published))
                             .values(reevaluated_run_id=run.id))
@@ -65,15 +79,36 @@ def _run(session: Session, kind: RunKind, as_of: date, processes: int) -> Classi
     return run
 
 
-def _work(conn: Connection, kind: RunKind, as_of: date, started: datetime
-          ) -> Iterable[CustomerChunk] | None:
+def _reference(conn: Connection, rulesets: list[Ruleset], as_of: date
+               ) -> tuple[RunReference, list[int]]:
+    """The run's reference data, and the customers whose revenue percentile may compare
+    otherwise with the rules' constants than at their last evaluation: the population
+    it ranks in moved across a cutoff since the last finished run (their own data did
+    not change, so nothing queued them)."""
+    if not reads_percentile(rulesets):
+        return load_reference(conn, as_of, percentiles=False), []
+    totals = revenue_totals(conn, as_of)
+    reference = load_reference(conn, as_of, totals=totals)
+    last = conn.scalar(select(ClassificationRun.percentile_cutoffs)
+                       .where(ClassificationRun.status == RunStatus.FINISHED,
+                              ClassificationRun.percentile_cutoffs.is_not(None))
+                       .order_by(ClassificationRun.id.desc()).limit(1))
+    if last is None:
+        return reference, []
+    now = reference.cutoffs(percentile_boundaries(rulesets))
+    return reference, shifted_customers(((customer, total) for customer, total, _ in totals),
+                                        last, now)
+
+
+def _work(conn: Connection, kind: RunKind, as_of: date, started: datetime,
+          shifted: list[int]) -> Iterable[CustomerChunk] | None:
     """The chunks a run of ``kind`` evaluates (None: every customer)."""
     if kind in (RunKind.FULL, RunKind.PUBLISHED):
         return None
-    ids = queue.queued_customers(conn, started)
+    ids = set(queue.queued_customers(conn, started)).union(shifted)
     if kind is RunKind.DUE:
-        ids = sorted(set(ids).union(queue.due_customers(conn, as_of)))
-    return queue.chunks(ids, CHUNK)
+        ids.update(queue.due_customers(conn, as_of))
+    return queue.chunks(sorted(ids), CHUNK)
 
 
 def unevaluated_versions(conn: Connection) -> list[int]:
