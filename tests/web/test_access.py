@@ -23,6 +23,8 @@ EDITORS = frozenset({ADMIN, ANALYST})
 #: Open to people not signed in.
 PUBLIC = "public"
 
+AUDITORS = frozenset({StaffRole.ADMIN, StaffRole.AUDITOR})
+
 #: Endpoint → the roles allowed (or PUBLIC).
 EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "auth.login": PUBLIC,
@@ -42,6 +44,9 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "rules.import_file": EDITORS,
     "rules.publish": EDITORS,
     "rules.rollback": EDITORS,
+    "audit.index": AUDITORS,
+    "audit.export": AUDITORS,
+    "audit.verify": AUDITORS,
 }
 
 #: Values of the URL variables; a preview job that does not exist (its page answers 404

@@ -32,15 +32,22 @@ class AdjustmentLogEntry(db.Model):
         CheckConstraint(
             "customer_id IS NOT NULL OR subscriber_id IS NOT NULL", name="has_subject"
         ),
-        Index("ix_adjustment_log_customer_logged", "customer_id", "logged_at"),
-        Index("ix_adjustment_log_subscriber_logged", "subscriber_id", "logged_at"),
+        # The log browser filters on one of these and reads newest first by chain_seq
+        # (keyset pagination), so each filter's index ends with it.
+        Index("ix_adjustment_log_customer_seq", "customer_id", "chain_seq"),
+        Index("ix_adjustment_log_subscriber_seq", "subscriber_id", "chain_seq"),
+        Index("ix_adjustment_log_run_seq", "run_id", "chain_seq"),
+        Index("ix_adjustment_log_staff_seq", "staff_user_id", "chain_seq"),
+        Index("ix_adjustment_log_attribute_seq", "attribute", "new_value", "chain_seq"),
+        Index("ix_adjustment_log_rule_seq", "rule_id", "chain_seq"),
+        Index("ix_adjustment_log_ruleset_seq", "ruleset_name", "ruleset_version", "chain_seq"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     logged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     #: The actor: a scheduler/CLI run (``run_id``) or a named staff member.
-    run_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscriber.id"))
     attribute: Mapped[ClassifiedAttribute] = mapped_column(

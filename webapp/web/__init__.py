@@ -56,11 +56,12 @@ def init_web(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.user_loader(_load_user)
 
+    from webapp.web.audit import blueprint as audit
     from webapp.web.auth import blueprint as auth
     from webapp.web.home import blueprint as home
     from webapp.web.rules import blueprint as rules
 
-    for blueprint in (auth, home, rules):
+    for blueprint in (auth, home, rules, audit):
         app.register_blueprint(blueprint)
     app.before_request(check_access)
     app.context_processor(lambda: {"can": can, "Permission": Permission, "LOCALES": LOCALES,

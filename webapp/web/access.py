@@ -24,12 +24,16 @@ class Permission(StrEnum):
     EDIT_RULES = "edit_rules"
     #: Publish a draft, roll back to an old version.
     PUBLISH_RULES = "publish_rules"
+    #: Browse and export the adjustment log, verify its hash chain.
+    READ_AUDIT = "read_audit"
 
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.ADMIN: frozenset(Permission),
-    StaffRole.ANALYST: frozenset(Permission),
-    StaffRole.AUDITOR: frozenset({Permission.HOME, Permission.READ_RULES}),
+    StaffRole.ANALYST: frozenset({Permission.HOME, Permission.READ_RULES, Permission.EDIT_RULES,
+                                  Permission.PUBLISH_RULES}),
+    StaffRole.AUDITOR: frozenset({Permission.HOME, Permission.READ_RULES,
+                                  Permission.READ_AUDIT}),
     StaffRole.CHANNEL_MANAGER: frozenset({Permission.HOME}),
     StaffRole.VIEWER: frozenset({Permission.HOME, Permission.READ_RULES}),
 }
