@@ -6,13 +6,13 @@ main line's community), then the line rulesets that read customer outputs. Custo
 processed in id ranges, so a customer and all its lines are always in the same batch.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Row, func, select
 
 from engine.catalog import Subject
 from engine.due import DueDates
@@ -131,15 +131,33 @@ class Evaluated:
 def evaluate_range(conn: Connection, reference: RunReference,
                    evaluators: Sequence[ParallelEvaluator], chunk: CustomerChunk) -> Evaluated:
     """Facts and results of the customers of ``chunk`` and their lines."""
+    return evaluate_loaded(reference, evaluators,
+                           load_subscriber_facts(conn, reference.as_of, chunk),
+                           customer_rows(conn, chunk))
+
+
+def customer_rows(conn: Connection, chunk: CustomerChunk) -> Sequence[Row[Any]]:
+    """The customer columns :func:`customer_facts` reads, for ``chunk``, by id."""
+    return conn.execute(select(Customer.id, Customer.code, Customer.name, Customer.vip_card,
+                               Customer.key_account_code)
+                        .where(chunk.where(Customer.id)).order_by(Customer.id)).all()
+
+
+def evaluate_loaded(reference: RunReference, evaluators: Sequence[ParallelEvaluator],
+                    lines: list[dict[str, Any]], customers: Sequence[Row[Any]]) -> Evaluated:
+    """The three stages over lines' facts already loaded (they get their outputs added)
+    and their customers' rows."""
     as_of = reference.as_of
-    lines = load_subscriber_facts(conn, as_of, chunk)
     first, for_customers, last = evaluators
     line_results = first.evaluate(lines, as_of)
-    _feed(lines, line_results)
-    customers = _customer_records(conn, lines, reference, chunk)
-    customer_results = for_customers.evaluate(customers, as_of)
-    decided = {record["key"]: result.decisions for record, result
-               in zip(customers, customer_results, strict=True)}
+    by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for line, result in zip(lines, line_results, strict=True):
+        line.update({output: decision.value for output, decision in result.decisions.items()})
+        by_customer[line["customer_id"]].append(line)
+    records = [customer_facts(row, by_customer[row.id], reference) for row in customers]
+    customer_results = for_customers.evaluate(records, as_of)
+    decided = {record["key"]: result.decisions
+               for record, result in zip(records, customer_results, strict=True)}
     for line in lines:
         line.update({output: decision.value for output, decision
                      in decided.get(line["customer_id"], {}).items()})
@@ -147,21 +165,4 @@ def evaluate_range(conn: Connection, reference: RunReference,
         result.decisions.update(later.decisions)
         result.alerts.extend(later.alerts)
         result.errors.update(later.errors)
-    return Evaluated(customers, customer_results, lines, line_results)
-
-
-def _feed(records: list[dict[str, Any]], results: list[RecordResult]) -> None:
-    for record, result in zip(records, results, strict=True):
-        record.update({output: decision.value for output, decision
-                       in result.decisions.items()})
-
-
-def _customer_records(conn: Connection, lines: list[dict[str, Any]],
-                      reference: RunReference, chunk: CustomerChunk) -> list[dict[str, Any]]:
-    by_customer: dict[int, list[dict[str, Any]]] = {}
-    for line in lines:
-        by_customer.setdefault(line["customer_id"], []).append(line)
-    rows = conn.execute(select(Customer.id, Customer.code, Customer.name, Customer.vip_card,
-                               Customer.key_account_code)
-                        .where(chunk.where(Customer.id)).order_by(Customer.id))
-    return [customer_facts(row, by_customer.get(row.id, []), reference) for row in rows]
+    return Evaluated(records, customer_results, lines, line_results)

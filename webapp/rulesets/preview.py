@@ -8,10 +8,10 @@ the rules behind their old and new values. It compares the rules with the rules,
 pinned value shows as changing when the rules' opinion of it changes. Nothing is
 written.
 
-Each chunk's facts are loaded once and evaluated with both rulesets, so a change of the
-data while the preview runs (an import) cannot pass for an effect of the draft. The
-three stages are those of a run (:func:`webapp.classification.run.evaluate_range`, which
-loads its own facts): :func:`_evaluate` must stay in step with it.
+Each chunk is evaluated with the published rulesets as a run would
+(:func:`webapp.classification.run.evaluate_range`); the candidate side starts from those
+outcomes on the same records, so a change of the data while the preview runs (an
+import) cannot pass for an effect of the draft.
 """
 
 import hashlib
@@ -37,7 +37,14 @@ from webapp.classification.reference import (
     load_reference,
     reads_percentile,
 )
-from webapp.classification.run import Evaluated, all_customers, stage_rulesets, stages
+from webapp.classification.run import (
+    Evaluated,
+    all_customers,
+    customer_rows,
+    evaluate_loaded,
+    stage_rulesets,
+    stages,
+)
 from webapp.models import Customer
 
 #: Examples kept of the records a ruleset of the candidate cannot decide.
@@ -207,12 +214,9 @@ class _Previewer:
     def tally(self, conn: Connection, chunk: CustomerChunk) -> "_Tally":
         """The impact on the customers of ``chunk`` and their lines."""
         reference = self.context.reference
-        lines = load_subscriber_facts(conn, reference.as_of, chunk)
-        customers = conn.execute(
-            select(Customer.id, Customer.code, Customer.name, Customer.vip_card,
-                   Customer.key_account_code)
-            .where(chunk.where(Customer.id)).order_by(Customer.id)).all()
-        before = _evaluate(reference, self.old, lines, customers)
+        customers = customer_rows(conn, chunk)
+        before = evaluate_loaded(reference, self.old,
+                                 load_subscriber_facts(conn, reference.as_of, chunk), customers)
         tally = _Tally(_Sample(self.context.sample_size, self.context.drafts))
         tally.add(before, _reevaluate(reference, self.new, before, customers))
         return tally
@@ -294,31 +298,6 @@ def _override(evaluator: ParallelEvaluator, records: list[dict[str, Any]],
         result.alerts.extend(fresh.alerts)
         result.errors.update(fresh.errors)
         record.update({output: decision.value for output, decision in fresh.decisions.items()})
-
-
-def _evaluate(reference: RunReference, evaluators: Sequence[ParallelEvaluator],
-              loaded: list[dict[str, Any]], customers: Sequence[Row[Any]]) -> Evaluated:
-    """The three stages of :func:`~webapp.classification.run.evaluate_range` over facts
-    already loaded (copied: the stages add their outputs to the records)."""
-    as_of, lines = reference.as_of, [dict(line) for line in loaded]
-    first, for_customers, last = evaluators
-    line_results = first.evaluate(lines, as_of)
-    by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for line, result in zip(lines, line_results, strict=True):
-        line.update({output: decision.value for output, decision in result.decisions.items()})
-        by_customer[line["customer_id"]].append(line)
-    records = [customer_facts(row, by_customer[row.id], reference) for row in customers]
-    customer_results = for_customers.evaluate(records, as_of)
-    decided = {record["key"]: result.decisions
-               for record, result in zip(records, customer_results, strict=True)}
-    for line in lines:
-        line.update({output: decision.value
-                     for output, decision in decided.get(line["customer_id"], {}).items()})
-    for result, later in zip(line_results, last.evaluate(lines, as_of), strict=True):
-        result.decisions.update(later.decisions)
-        result.alerts.extend(later.alerts)
-        result.errors.update(later.errors)
-    return Evaluated(records, customer_results, lines, line_results)
 
 
 class _Diff(NamedTuple):
