@@ -65,13 +65,13 @@ class LogRow:
     facts: dict[str, Any] | None
 
 
-def _blank_to_none(raw: dict[str, str]) -> dict[str, str]:
+def _given(raw: dict[str, str]) -> dict[str, str]:
     return {key: value.strip() for key, value in raw.items() if value and value.strip()}
 
 
 def parse_filters(raw: dict[str, str]) -> dict[str, Any]:
     """The filters of a query string; ``ValidationError`` names each bad field."""
-    return LogFilterSchema().load(_blank_to_none(raw))
+    return LogFilterSchema().load(_given(raw))
 
 
 def _query(filters: dict[str, Any], zone: ZoneInfo) -> Select[Any]:

@@ -25,6 +25,7 @@ from engine.domain import RunKind, RunStatus
 from engine.language import Ruleset
 from webapp.classification.facts import CustomerChunk
 from webapp.classification.reference import (
+    Cutoffs,
     RunReference,
     load_reference,
     percentile_boundaries,
@@ -62,12 +63,12 @@ def _run(session: Session, kind: RunKind, as_of: date, processes: int) -> Classi
         conn = session.connection()
         published = unevaluated_versions(conn)
         rulesets = live_rulesets(session)
-        reference, shifted = _reference(conn, rulesets, as_of)
+        reference, cutoffs, shifted = _reference(conn, rulesets, as_of)
         summary = classify(session, rulesets, reference, started, run.id, processes=processes,
                            chunks=_work(conn, kind, as_of, started, shifted),
                            dequeue_until=started)
         summary.changes["pins released"] += released
-        run.percentile_cutoffs = reference.cutoffs(percentile_boundaries(rulesets))
+        run.percentile_cutoffs = cutoffs
         if kind in (RunKind.FULL, RunKind.PUBLISHED) and published:
             session.execute(update(RulesetVersion).where(RulesetVersion.id.in_(published))
                             .values(reevaluated_run_id=run.id))
@@ -80,24 +81,25 @@ def _run(session: Session, kind: RunKind, as_of: date, processes: int) -> Classi
 
 
 def _reference(conn: Connection, rulesets: list[Ruleset], as_of: date
-               ) -> tuple[RunReference, list[int]]:
-    """The run's reference data, and the customers whose revenue percentile may compare
-    otherwise with the rules' constants than at their last evaluation: the population
-    it ranks in moved across a cutoff since the last finished run (their own data did
-    not change, so nothing queued them)."""
+               ) -> tuple[RunReference, Cutoffs, list[int]]:
+    """The run's reference data, its percentile cutoffs, and the customers whose revenue
+    percentile may compare otherwise with the rules' constants than at their last
+    evaluation: the population it ranks in moved across a cutoff since the last finished
+    run (their own data did not change, so nothing queued them)."""
     if not reads_percentile(rulesets):
-        return load_reference(conn, as_of, percentiles=False), []
+        return load_reference(conn, as_of, percentiles=False), None, []
     totals = revenue_totals(conn, as_of)
     reference = load_reference(conn, as_of, totals=totals)
+    cutoffs = reference.cutoffs(percentile_boundaries(rulesets))
     last = conn.scalar(select(ClassificationRun.percentile_cutoffs)
                        .where(ClassificationRun.status == RunStatus.FINISHED,
                               ClassificationRun.percentile_cutoffs.is_not(None))
                        .order_by(ClassificationRun.id.desc()).limit(1))
     if last is None:
-        return reference, []
-    now = reference.cutoffs(percentile_boundaries(rulesets))
-    return reference, shifted_customers(((customer, total) for customer, total, _ in totals),
-                                        last, now)
+        return reference, cutoffs, []
+    shifted = shifted_customers(((customer, total) for customer, total, _ in totals),
+                                last, cutoffs)
+    return reference, cutoffs, shifted
 
 
 def _work(conn: Connection, kind: RunKind, as_of: date, started: datetime,

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from webapp.rulesets.table import COPY_FACT, NEGATED, Row, cell_text, table_of
+from webapp.rulesets.table import NEGATED, Row, outcome_text, table_of
 
 #: Top-level fields of a document compared as text.
 FIELDS = ("title", "description", "subject", "output", "hit_policy", "depends_on", "default")
@@ -126,8 +126,10 @@ def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> DocumentDiff:
             continue
         rows.append(RowChange(key[0], kind, old_position, new_position, cells))
 
+    # Top-level fields read like outcomes: lists joined with commas, {fact: x} as =x.
     fields = tuple(FieldChange(name, before, after) for name in FIELDS
-                   if (before := _text(old.get(name))) != (after := _text(new.get(name))))
+                   if (before := outcome_text(old.get(name)))
+                   != (after := outcome_text(new.get(name))))
     return DocumentDiff(fields, tuple(rows), _test_changes(old, new), columns)
 
 
@@ -181,11 +183,6 @@ def _cell(row: Row, fact: str) -> str:
     return f"{op} {cell.value}".strip()
 
 
-def _text(value: Any) -> str:
-    """A top-level field as text: lists joined with commas, ``{fact: x}`` as ``=x``."""
-    if isinstance(value, dict) and set(value) == {"fact"}:
-        return COPY_FACT + cell_text(value["fact"])
-    return cell_text(value)
 
 
 def _test_changes(old: dict[str, Any], new: dict[str, Any]) -> TestChanges:

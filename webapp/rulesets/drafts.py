@@ -94,8 +94,9 @@ def check(session: Session, document: dict[str, Any]) -> Check:
 
 
 def save_draft(session: Session, name: str, document: dict[str, Any], revision: int,
-               staff: StaffUser, now: datetime) -> RulesetDraft:
-    """Store ``document`` as the draft of ``name``, made from draft ``revision``."""
+               staff: StaffUser, now: datetime, action: str = "draft_saved") -> RulesetDraft:
+    """Store ``document`` as the draft of ``name``, made from draft ``revision``; the
+    change is recorded as ``action``."""
     if document.get("name") != name:
         raise RuleEditError(f"the document is ruleset {document.get('name')!r}, not {name!r}")
     size = len(json.dumps(document, ensure_ascii=False).encode())
@@ -113,7 +114,7 @@ def save_draft(session: Session, name: str, document: dict[str, Any], revision: 
     draft.definition = document
     draft.revision += 1
     draft.updated_at, draft.updated_by_id = now, staff_id
-    record(session, name, "draft_saved", staff, now,
+    record(session, name, action, staff, now,
            summary=diff_documents(previous, document).summary())
     session.flush()
     return draft
@@ -220,9 +221,8 @@ def import_yaml(session: Session, text: str, staff: StaffUser, now: datetime
     if problem:
         raise RuleEditError(f"the file is not a ruleset: {problem}")
     working = working_copy(session, name)
-    draft = save_draft(session, name, document, working.revision if working else 0, staff, now)
-    record(session, name, "imported", staff, now, summary=f"draft revision {draft.revision}")
-    return draft
+    return save_draft(session, name, document, working.revision if working else 0, staff, now,
+                      "imported")
 
 
 def shape_problem(document: dict[str, Any]) -> str | None:

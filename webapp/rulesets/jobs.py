@@ -10,7 +10,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from webapp.database import db
@@ -54,7 +54,7 @@ def _preview(job_id: int) -> None:
 
     job = db.session.get(PreviewJob, job_id)
     assert job is not None
-    draft = db.session.query(RulesetDraft).filter_by(name=job.name).one_or_none()
+    draft = db.session.scalar(select(RulesetDraft).where(RulesetDraft.name == job.name))
     if draft is None or draft.revision != job.revision:
         _finish(job_id, "failed", error="the draft changed or was published meanwhile")
         return

@@ -215,9 +215,15 @@ def _typed(text: str, fact_type: FactType | None) -> Any:
 def _outcome_cells(then: Any) -> dict[str, str]:
     if isinstance(then, dict) and "type" in then:
         return {key: cell_text(then.get(key)) for key in ("type", "severity", "message")}
-    if isinstance(then, dict) and isinstance(then.get("fact"), str):
-        return {"value": COPY_FACT + then["fact"]}
-    return {"value": cell_text(then)}
+    return {"value": outcome_text(then)}
+
+
+def outcome_text(value: Any) -> str:
+    """An outcome (or the default) as its cell shows it: ``=fact`` for a copied fact; the
+    inverse of :func:`outcome_value`."""
+    if isinstance(value, dict) and isinstance(value.get("fact"), str):
+        return COPY_FACT + value["fact"]
+    return cell_text(value)
 
 
 def _outcome(cells: dict[str, str]) -> Any:

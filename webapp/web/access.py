@@ -78,9 +78,3 @@ def check_access() -> Any:
         abort(403)
     return None
 
-
-def ensure(allowed: bool) -> None:
-    """403 unless ``allowed``: for checks on data, after the route's own permission."""
-    if not allowed:
-        abort(403)
-

@@ -24,7 +24,7 @@ from webapp.models import RulesetChange, RulesetDraft, RulesetVersion, StaffUser
 from webapp.rulesets import drafts
 from webapp.rulesets.diff import diff_documents
 from webapp.rulesets.store import latest_published
-from webapp.rulesets.table import Row, table_of
+from webapp.rulesets.table import Row, outcome_text, table_of
 from webapp.web.access import Permission, requires
 from webapp.web.rules import editing, testcases
 from webapp.web.rules.common import attempt, now, working_or_404
@@ -69,11 +69,12 @@ def edit(name: str) -> Any:
 
 
 def _editor(working: drafts.Working, document: dict[str, Any], revision: int,
-            unreadable: tuple[tuple[int, str, str], ...] = (), status: int = 200) -> Any:
+            unreadable: tuple[tuple[int, str, str], ...] = (), status: int = 200,
+            outcome: drafts.Check | None = None) -> Any:
     facts = editing.visible_facts(document, _outputs())
     table = table_of(document)
     _, paths, _ = editing.apply(document, table, _fields(document), facts)
-    outcome = drafts.check(db.session, document)
+    outcome = outcome or drafts.check(db.session, document)
     placed = editing.place(outcome.report.errors, paths, unreadable)
     output = DEFAULT_CATALOG.outputs.get(document.get("output", ""))
     return render_template(
@@ -91,10 +92,8 @@ def _editor(working: drafts.Working, document: dict[str, Any], revision: int,
 
 
 def _fields(document: dict[str, Any]) -> dict[str, str]:
-    default = document.get("default")
-    text = f"={default['fact']}" if isinstance(default, dict) else (default or "")
     return {"title": document.get("title", ""), "description": document.get("description", ""),
-            "default": str(text)}
+            "default": outcome_text(document.get("default"))}
 
 
 @blueprint.route("/<name>", methods=["POST"])
@@ -123,7 +122,7 @@ def save(name: str) -> Any:
     else:
         flash(_("Draft saved (revision %(revision)d).", revision=draft.revision), "success")
     return _editor(working_or_404(name), document, draft.revision, tuple(unreadable),
-                   422 if unreadable or outcome.report.errors else 200)
+                   422 if unreadable or outcome.report.errors else 200, outcome)
 
 
 @blueprint.route("/<name>/discard", methods=["POST"])
