@@ -3,6 +3,8 @@
 import csv
 import io
 from collections.abc import Callable
+from datetime import date
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -13,6 +15,7 @@ from engine.domain import ClassifiedAttribute, StaffRole
 from tests.test_pipeline import _bypass_triggers
 from tests.web.conftest import csrf_token
 from tests.web.helpers import alerts
+from webapp.audit.search import _query
 from webapp.database import db
 from webapp.models import AdjustmentLogEntry, Customer
 from webapp.web.access import Permission
@@ -140,14 +143,10 @@ def test_the_filters_use_indexes_on_postgresql(auditor: FlaskClient, engine: Eng
     whole log): the planner is told scans are dear, as they are at 10 million rows."""
     if engine.dialect.name != "postgresql":
         pytest.skip("EXPLAIN plans are PostgreSQL's")
-    from zoneinfo import ZoneInfo
-
-    from webapp.audit.search import _query
-
     filters = [{"customer": "C1"}, {"service_number": "1"}, {"attribute": TIER},
                {"attribute": TIER, "new_value": "gold"}, {"rule_id": "x"},
                {"ruleset": "alerts", "version": 1}, {"run": 1}, {"actor": "someone"},
-               {"date_from": __import__("datetime").date(2026, 1, 1)}, {}]
+               {"date_from": date(2026, 1, 1)}, {}]
     with engine.connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))
         for chosen in filters:
