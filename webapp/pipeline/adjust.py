@@ -29,6 +29,7 @@ from webapp.models import (
     SubscriberDecision,
 )
 from webapp.models.changes import mark_changed
+from webapp.scope import scope_of
 
 MAX_REASON = 2000
 _WINDOW = re.compile(r"^\s*(\d{1,2})\s*-\s*(\d{1,2})\s*$")
@@ -138,8 +139,8 @@ def _check(session: Session, staff: StaffUser, customer: Customer, reason: str,
         raise AdjustmentRefusedError(
             f"outside the adjustment window (day {window.opens} of a month to day "
             f"{window.closes} of the next): it opens on {window.next_opening(today)}")
-    outside = [code for code in _communities(session, customer)
-               if not _in_scope(session, staff, code, unassigned_ok=True)]
+    scope = scope_of(session.connection(), staff)
+    outside = sorted(code for code in _communities(session, customer) if code not in scope)
     if outside:
         raise AdjustmentRefusedError(f"customer {customer.code} is in community {outside[0]}, "
                                 f"outside {staff.username}'s org scope")
@@ -161,7 +162,7 @@ def _check_value(session: Session, staff: StaffUser, attribute: ClassifiedAttrib
             raise AdjustmentRefusedError(f"{attribute}: no active org unit {value!r}")
         if attribute is ClassifiedAttribute.COMMUNITY and unit.kind != OrgKind.COMMUNITY:
             raise AdjustmentRefusedError(f"{value} is a {unit.kind}, not a community")
-        if not _in_scope(session, staff, value, unassigned_ok=False):
+        if not _in_subtree(session, staff, value):
             raise AdjustmentRefusedError(f"{value} is outside {staff.username}'s org scope")
     return value
 
@@ -174,16 +175,14 @@ def _communities(session: Session, customer: Customer) -> set[str]:
         SubscriberDecision.attribute == ClassifiedAttribute.COMMUNITY)))
 
 
-def _in_scope(session: Session, staff: StaffUser, code: str, *, unassigned_ok: bool) -> bool:
-    """Whether org unit ``code`` is in the staff member's subtree; an unassigned community
-    (under the city, waiting for the monthly division) counts when ``unassigned_ok``."""
+def _in_subtree(session: Session, staff: StaffUser, code: str) -> bool:
+    """Whether org unit ``code`` is in the staff member's subtree (a customer is moved
+    into a community of the manager's own units, never into an unassigned one)."""
     if staff.org_unit_id is None:
         return True
     unit = session.scalar(select(OrgUnit).where(OrgUnit.code == code))
-    if unit is None:
+    if unit is None or unit.unassigned_billing_area_id is not None:
         return False
-    if unassigned_ok and unit.unassigned_billing_area_id is not None:
-        return True
     while unit is not None:
         if unit.id == staff.org_unit_id:
             return True

@@ -26,16 +26,35 @@ class Permission(StrEnum):
     PUBLISH_RULES = "publish_rules"
     #: Browse and export the adjustment log, verify its hash chain.
     READ_AUDIT = "read_audit"
+    #: Search customers in one's org scope and read why they are classified so.
+    READ_CUSTOMERS = "read_customers"
+    #: Monthly division review: move customers to communities, pin and unpin values.
+    ADJUST_CUSTOMERS = "adjust_customers"
+    #: Alerts and target lists in one's org scope, with their exports.
+    READ_ALERTS = "read_alerts"
+    #: Acknowledge an alert (front-line staff have dealt with it).
+    ACKNOWLEDGE_ALERTS = "acknowledge_alerts"
+    #: Start a scheduler run from the dashboard.
+    RUN_PIPELINE = "run_pipeline"
+    #: Issue and revoke API tokens.
+    MANAGE_API_TOKENS = "manage_api_tokens"
 
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.ADMIN: frozenset(Permission),
     StaffRole.ANALYST: frozenset({Permission.HOME, Permission.READ_RULES, Permission.EDIT_RULES,
-                                  Permission.PUBLISH_RULES}),
+                                  Permission.PUBLISH_RULES, Permission.READ_CUSTOMERS,
+                                  Permission.READ_ALERTS}),
     StaffRole.AUDITOR: frozenset({Permission.HOME, Permission.READ_RULES,
-                                  Permission.READ_AUDIT}),
-    StaffRole.CHANNEL_MANAGER: frozenset({Permission.HOME}),
-    StaffRole.VIEWER: frozenset({Permission.HOME, Permission.READ_RULES}),
+                                  Permission.READ_AUDIT, Permission.READ_CUSTOMERS,
+                                  Permission.READ_ALERTS}),
+    StaffRole.CHANNEL_MANAGER: frozenset({Permission.HOME, Permission.READ_CUSTOMERS,
+                                          Permission.ADJUST_CUSTOMERS, Permission.READ_ALERTS,
+                                          Permission.ACKNOWLEDGE_ALERTS}),
+    # Front-line staff: read customers, work their alerts and target lists.
+    StaffRole.VIEWER: frozenset({Permission.HOME, Permission.READ_RULES,
+                                 Permission.READ_CUSTOMERS, Permission.READ_ALERTS,
+                                 Permission.ACKNOWLEDGE_ALERTS}),
 }
 
 View = TypeVar("View", bound=Callable[..., Any])
