@@ -24,6 +24,8 @@ EDITORS = frozenset({ADMIN, ANALYST})
 PUBLIC = "public"
 
 AUDITORS = frozenset({StaffRole.ADMIN, StaffRole.AUDITOR})
+#: Who moves customers and pins values.
+MANAGERS = frozenset({ADMIN, CHANNEL})
 
 #: Endpoint → the roles allowed (or PUBLIC).
 EXPECTED: dict[str, frozenset[StaffRole] | str] = {
@@ -47,6 +49,13 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "audit.index": AUDITORS,
     "audit.export": AUDITORS,
     "audit.verify": AUDITORS,
+    "customers.index": EVERYONE,
+    "customers.show": EVERYONE,
+    "customers.pin_value": MANAGERS,
+    "customers.unpin_value": MANAGERS,
+    "division.index": MANAGERS,
+    "division.move": MANAGERS,
+    "division.upload": MANAGERS,
 }
 
 #: Values of the URL variables; a preview job that does not exist (its page answers 404

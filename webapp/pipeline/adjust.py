@@ -8,7 +8,8 @@ released by the next run, which logs it and queues the customer for re-evaluatio
 """
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,7 +30,7 @@ from webapp.models import (
     SubscriberDecision,
 )
 from webapp.models.changes import mark_changed
-from webapp.scope import scope_of
+from webapp.scope import Scope, scope_of
 
 MAX_REASON = 2000
 _WINDOW = re.compile(r"^\s*(\d{1,2})\s*-\s*(\d{1,2})\s*$")
@@ -37,6 +38,25 @@ _WINDOW = re.compile(r"^\s*(\d{1,2})\s*-\s*(\d{1,2})\s*$")
 
 class AdjustmentRefusedError(ValueError):
     """Why a manual change is not allowed; the message is meant for the staff member."""
+
+
+class OutsideWindowError(AdjustmentRefusedError):
+    """Refused because the adjustment window is closed today."""
+
+    def __init__(self, window: "AdjustmentWindow", opens_on: date) -> None:
+        super().__init__(f"outside the adjustment window (day {window.opens} of a month to "
+                         f"day {window.closes} of the next): it opens on {opens_on}")
+        self.window = window
+        self.opens_on = opens_on
+
+
+class OutsideScopeError(AdjustmentRefusedError):
+    """Refused because the customer or the community is outside the person's org scope."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        #: The customer or org unit outside the scope.
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -78,8 +98,62 @@ def pin(session: Session, staff: StaffUser, customer: Customer,
         policy: Policy, expires_at: datetime | None = None) -> int:
     """Pin one attribute of ``customer`` (``community``: every line of it) to ``value``;
     returns how many values changed. Raises :class:`AdjustmentRefusedError`."""
-    reason = _check(session, staff, customer, reason, now, policy, expires_at)
+    reason = _check_request(staff, reason, now, policy, expires_at)
+    _check_customer(session, staff, customer, scope_of(session.connection(), staff))
     value = _check_value(session, staff, attribute, value)
+    changed = _pin(session, staff, customer, attribute, value, reason, now, expires_at)
+    session.commit()
+    return changed
+
+
+@dataclass
+class MoveReport:
+    """What a bulk move did: customers moved and values changed, or (line, why) of each
+    line refused, in which case nothing was moved."""
+
+    moved: int = 0
+    changed: int = 0
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+
+def move_customers(session: Session, staff: StaffUser, codes: Sequence[tuple[int, str]],
+                   community: str, reason: str, now: datetime, policy: Policy) -> MoveReport:
+    """Move the customers of ``codes`` ((line, customer code) of an upload or a form) into
+    ``community``, all or none: a line that cannot be moved is reported and nothing moves.
+    Raises :class:`AdjustmentRefusedError` for what concerns every line (window, reason,
+    community)."""
+    reason = _check_request(staff, reason, now, policy, None)
+    community = _check_value(session, staff, ClassifiedAttribute.COMMUNITY, community)
+    scope = scope_of(session.connection(), staff)
+    found: dict[str, Customer] = {}
+    wanted = [code for _line, code in codes]
+    for start in range(0, len(wanted), 1000):
+        found.update((customer.code, customer) for customer in session.scalars(
+            select(Customer).where(Customer.code.in_(wanted[start:start + 1000]))))
+    report = MoveReport()
+    for line, code in codes:
+        customer = found.get(code)
+        if customer is None:
+            report.problems.append((line, f"no customer {code}"))
+            continue
+        try:
+            _check_customer(session, staff, customer, scope)
+        except AdjustmentRefusedError as refused:
+            report.problems.append((line, str(refused)))
+    if report.problems:
+        session.rollback()
+        return report
+    for _line, code in codes:
+        report.changed += _pin(session, staff, found[code], ClassifiedAttribute.COMMUNITY,
+                               community, reason, now, None)
+        report.moved += 1
+    session.commit()
+    return report
+
+
+def _pin(session: Session, staff: StaffUser, customer: Customer,
+         attribute: ClassifiedAttribute, value: str, reason: str, now: datetime,
+         expires_at: datetime | None) -> int:
     conn = session.connection()
     if attribute is ClassifiedAttribute.COMMUNITY:
         ids = conn.scalars(select(Subscriber.id).where(Subscriber.customer_id == customer.id))
@@ -93,6 +167,42 @@ def pin(session: Session, staff: StaffUser, customer: Customer,
         if entry:
             log.append(entry)
     chain.append(conn, log)
+    return len(log)
+
+
+def unpin(session: Session, staff: StaffUser, customer: Customer,
+          attribute: ClassifiedAttribute, reason: str, now: datetime, policy: Policy) -> int:
+    """Give a pinned attribute back to the rules: the value becomes the rules' latest
+    opinion, logged with the person and reason, and the customer is queued so the next
+    run decides it afresh. Returns how many values changed; refused like :func:`pin`,
+    and when the attribute is not pinned."""
+    reason = _check_request(staff, reason, now, policy, None)
+    _check_customer(session, staff, customer, scope_of(session.connection(), staff))
+    conn = session.connection()
+    if attribute is ClassifiedAttribute.COMMUNITY:
+        model, key = SubscriberDecision, "subscriber_id"
+        ids = list(conn.scalars(select(Subscriber.id).where(
+            Subscriber.customer_id == customer.id)))
+    else:
+        model, key, ids = CustomerDecision, "customer_id", [customer.id]
+    subject = getattr(model, key)
+    pinned = conn.execute(select(subject, model.value, model.rule_value).where(
+        subject.in_(ids), model.attribute == attribute,
+        model.source == DecisionSource.PIN)).all()
+    if not pinned:
+        raise AdjustmentRefusedError(f"{attribute} of {customer.code} is not pinned")
+    conn.execute(update(model).where(subject == bindparam("k"), model.attribute == attribute)
+                 .values(source=DecisionSource.RULE, value=bindparam("n_value"),
+                         rule_value=None, pinned_by_id=None, pin_reason=None,
+                         pin_expires_at=None, decided_at=now),
+                 [{"k": subject_id, "n_value": rule_value or value}
+                  for subject_id, value, rule_value in pinned])
+    log = [{"logged_at": now, "staff_user_id": staff.id, key: subject_id,
+            "attribute": attribute, "old_value": value, "new_value": rule_value,
+            "reason": f"unpinned: {reason}"}
+           for subject_id, value, rule_value in pinned if rule_value and rule_value != value]
+    chain.append(conn, log)
+    mark_changed(conn, "customer", select(Customer.id).where(Customer.id == customer.id), now)
     session.commit()
     return len(log)
 
@@ -122,8 +232,9 @@ def _pin_one(conn: Connection, model: Any, key: str, subject_id: int,
             "new_value": value, "reason": reason}
 
 
-def _check(session: Session, staff: StaffUser, customer: Customer, reason: str,
-           now: datetime, policy: Policy, expires_at: datetime | None) -> str:
+def _check_request(staff: StaffUser, reason: str, now: datetime, policy: Policy,
+                   expires_at: datetime | None) -> str:
+    """Refuse what makes a request wrong whatever the customer; returns the reason."""
     if not staff.active:
         raise AdjustmentRefusedError(f"{staff.username} is deactivated")
     reason = (reason or "").strip()
@@ -136,15 +247,16 @@ def _check(session: Session, staff: StaffUser, customer: Customer, reason: str,
     today = now.astimezone(policy.timezone).date()
     window = policy.window
     if not window.contains(today):
-        raise AdjustmentRefusedError(
-            f"outside the adjustment window (day {window.opens} of a month to day "
-            f"{window.closes} of the next): it opens on {window.next_opening(today)}")
-    scope = scope_of(session.connection(), staff)
+        raise OutsideWindowError(window, window.next_opening(today))
+    return reason
+
+
+def _check_customer(session: Session, staff: StaffUser, customer: Customer,
+                    scope: Scope) -> None:
     outside = sorted(code for code in _communities(session, customer) if code not in scope)
     if outside:
-        raise AdjustmentRefusedError(f"customer {customer.code} is in community {outside[0]}, "
-                                f"outside {staff.username}'s org scope")
-    return reason
+        raise OutsideScopeError(f"customer {customer.code} is in community {outside[0]}, "
+                                f"outside {staff.username}'s org scope", customer.code)
 
 
 def _check_value(session: Session, staff: StaffUser, attribute: ClassifiedAttribute,
@@ -163,7 +275,7 @@ def _check_value(session: Session, staff: StaffUser, attribute: ClassifiedAttrib
         if attribute is ClassifiedAttribute.COMMUNITY and unit.kind != OrgKind.COMMUNITY:
             raise AdjustmentRefusedError(f"{value} is a {unit.kind}, not a community")
         if not _in_subtree(session, staff, value):
-            raise AdjustmentRefusedError(f"{value} is outside {staff.username}'s org scope")
+            raise OutsideScopeError(f"{value} is outside {staff.username}'s org scope", value)
     return value
 
 

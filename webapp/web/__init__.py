@@ -58,10 +58,12 @@ def init_web(app: Flask) -> None:
 
     from webapp.web.audit import blueprint as audit
     from webapp.web.auth import blueprint as auth
+    from webapp.web.customers import blueprint as customers
+    from webapp.web.division import blueprint as division
     from webapp.web.home import blueprint as home
     from webapp.web.rules import blueprint as rules
 
-    for blueprint in (auth, home, rules, audit):
+    for blueprint in (auth, home, rules, audit, customers, division):
         app.register_blueprint(blueprint)
     app.before_request(check_access)
     app.context_processor(lambda: {"can": can, "Permission": Permission, "LOCALES": LOCALES,
@@ -98,5 +100,8 @@ def _load_user(user_id: str) -> Any:
 
 def _error_page(error: Any) -> tuple[str, int]:
     code = getattr(error, "code", 500) or 500
-    return render_template("error.html", code=code,
-                           description=getattr(error, "description", "")), code
+    description = getattr(error, "description", "")
+    # What a view said when it aborted (werkzeug's stock sentence is not shown).
+    detail = description if description != getattr(type(error), "description", None) else ""
+    return render_template("error.html", code=code, description=description,
+                           detail=detail), code

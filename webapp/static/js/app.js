@@ -13,6 +13,13 @@
   if (form) { ruleTable(form); }
   var progress = document.getElementById("preview-progress");
   if (progress) { pollPreview(progress); }
+  var selectAll = document.getElementById("select-all");
+  if (selectAll) {
+    selectAll.addEventListener("change", function () {
+      selectAll.closest("table").querySelectorAll("tbody input[type=checkbox]")
+        .forEach(function (box) { box.checked = selectAll.checked; });
+    });
+  }
 
   function ruleTable(form) {
     var table = form.querySelector("table.rule-table");
