@@ -118,34 +118,49 @@ class MoveReport:
 
 def move_customers(session: Session, staff: StaffUser, codes: Sequence[tuple[int, str]],
                    community: str, reason: str, now: datetime, policy: Policy) -> MoveReport:
-    """Move the customers of ``codes`` ((line, customer code) of an upload or a form) into
-    ``community``, all or none: a line that cannot be moved is reported and nothing moves.
-    Raises :class:`AdjustmentRefusedError` for what concerns every line (window, reason,
+    """The monthly division's move: the lines of each customer of ``codes`` ((line,
+    customer code) of an upload or a form) that wait in an unassigned community of the
+    person's scope go to ``community`` (lines placed elsewhere stay). All or none: a line
+    that cannot be moved is reported and nothing moves. Raises
+    :class:`AdjustmentRefusedError` for what concerns every line (window, reason,
     community)."""
     reason = _check_request(staff, reason, now, policy, None)
     community = _check_value(session, staff, ClassifiedAttribute.COMMUNITY, community)
     scope = scope_of(session.connection(), staff)
-    found: dict[str, Customer] = {}
+    waiting: dict[str, list[int]] = {}
+    known: set[str] = set()
     wanted = [code for _line, code in codes]
+    unassigned = select(OrgUnit.code).where(OrgUnit.unassigned_billing_area_id.is_not(None))
     for start in range(0, len(wanted), 1000):
-        found.update((customer.code, customer) for customer in session.scalars(
-            select(Customer).where(Customer.code.in_(wanted[start:start + 1000]))))
+        part = wanted[start:start + 1000]
+        known.update(session.scalars(select(Customer.code).where(Customer.code.in_(part))))
+        for code, line_id, placed in session.execute(
+                select(Customer.code, Subscriber.id, SubscriberDecision.value)
+                .join(Subscriber, Subscriber.customer_id == Customer.id)
+                .join(SubscriberDecision, SubscriberDecision.subscriber_id == Subscriber.id)
+                .where(Customer.code.in_(part),
+                       SubscriberDecision.attribute == ClassifiedAttribute.COMMUNITY,
+                       SubscriberDecision.value.in_(unassigned))):
+            if placed in scope:
+                waiting.setdefault(code, []).append(line_id)
     report = MoveReport()
     for line, code in codes:
-        customer = found.get(code)
-        if customer is None:
+        if code not in known:
             report.problems.append((line, f"no customer {code}"))
-            continue
-        try:
-            _check_customer(session, staff, customer, scope)
-        except AdjustmentRefusedError as refused:
-            report.problems.append((line, str(refused)))
+        elif code not in waiting:
+            report.problems.append((line, f"customer {code} has no line waiting in an "
+                                          f"unassigned community of {staff.username}'s "
+                                          "org scope"))
     if report.problems:
         session.rollback()
         return report
+    conn = session.connection()
     for _line, code in codes:
-        report.changed += _pin(session, staff, found[code], ClassifiedAttribute.COMMUNITY,
-                               community, reason, now, None)
+        log = [entry for line_id in waiting[code] if (entry := _pin_one(
+            conn, SubscriberDecision, "subscriber_id", line_id, ClassifiedAttribute.COMMUNITY,
+            community, reason, staff, now, None))]
+        chain.append(conn, log)
+        report.changed += len(log)
         report.moved += 1
     session.commit()
     return report
