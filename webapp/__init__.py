@@ -35,9 +35,11 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     db.init_app(app)
     migrate.init_app(app, db)
 
+    from webapp.api import init_api
     from webapp.cli import register_commands
     from webapp.web import init_web
 
     register_commands(app)
     init_web(app)
+    init_api(app)  # after the web UI: the API keeps the web's error pages off /api/
     return app

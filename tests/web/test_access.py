@@ -33,6 +33,8 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "auth.language": PUBLIC,
     "auth.logout": EVERYONE,
     "home.index": EVERYONE,
+    "home.run_now": frozenset({ADMIN}),
+    "home.run_status": EVERYONE,
     "rules.index": READERS,
     "rules.history": READERS,
     "rules.diff": READERS,
@@ -49,6 +51,9 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "audit.index": AUDITORS,
     "audit.export": AUDITORS,
     "audit.verify": AUDITORS,
+    "tokens.index": frozenset({ADMIN}),
+    "tokens.issue": frozenset({ADMIN}),
+    "tokens.revoke": frozenset({ADMIN}),
     "customers.index": EVERYONE,
     "customers.show": EVERYONE,
     "customers.pin_value": MANAGERS,
@@ -56,11 +61,19 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "division.index": MANAGERS,
     "division.move": MANAGERS,
     "division.upload": MANAGERS,
+    "alerts.index": EVERYONE,
+    "alerts.export": EVERYONE,
+    "alerts.acknowledge": frozenset({ADMIN, CHANNEL, VIEWER}),
+    "targets.index": EVERYONE,
+    "targets.show": EVERYONE,
+    "targets.export": EVERYONE,
 }
 
 #: Values of the URL variables; a preview job that does not exist (its page answers 404
 #: to whoever may see it, 403 to the others).
-ARGUMENTS = {"name": "service_tier", "version": 1, "job_id": 987654, "code": "en"}
+ARGUMENTS = {"name": "service_tier", "version": 1, "job_id": 987654, "code": "en",
+             "run_id": 987654, "token_id": 987654, "alert_id": 987654,
+             "list_name": "by-region"}
 QUERIES = {"rules.diff": {"old": "1", "new": "1"}}
 #: Statuses an allowed person may get, depending on the data and the (empty) form.
 ALLOWED_STATUSES = {200, 302, 400, 404, 409, 422}
@@ -73,8 +86,11 @@ def published(app: Flask, engine: object) -> None:
 
 
 def routes(app: Flask) -> list[Rule]:
+    """The web UI's routes. The JSON API (``/api/``) is not a web page: it takes tokens,
+    never the sign-in, and has its own route × role table (``tests/api/test_access.py``)."""
     return [rule for rule in app.url_map.iter_rules()
-            if rule.endpoint != "static" and not rule.endpoint.startswith("bootstrap.")]
+            if rule.endpoint != "static" and not rule.endpoint.startswith("bootstrap.")
+            and not rule.rule.startswith("/api/")]
 
 
 def request(client: FlaskClient, app: Flask, rule: Rule, token: str) -> TestResponse:

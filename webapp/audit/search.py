@@ -10,7 +10,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,10 +19,18 @@ from sqlalchemy import Connection, Select, or_, select
 from sqlalchemy.orm import aliased
 
 from engine.domain import ClassifiedAttribute
+from webapp.clock import start_of
 from webapp.models import AdjustmentLogEntry, Customer, StaffUser, Subscriber
+from webapp.scope import Scope
 
 PAGE = 50
-_TEXT = {"load_default": None, "validate": validate.Length(max=64)}
+#: Text filters: short, and no control characters (PostgreSQL refuses a NUL in a query).
+_TEXT = {"load_default": None, "validate": [
+    validate.Length(max=64),
+    validate.Regexp(r"\A[^\x00-\x1f\x7f]*\Z", error="contains a control character")]}
+#: Days a filter may name (the day after the last must still be a date).
+_DAY = {"load_default": None, "validate": validate.Range(
+    min=date(1900, 1, 1), max=date(2999, 12, 31), error="must be between {min} and {max}")}
 
 
 class LogFilterSchema(Schema):
@@ -44,8 +52,8 @@ class LogFilterSchema(Schema):
     #: ``system`` (every run), or a staff member's username.
     actor = fields.String(**_TEXT)
     run = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
-    date_from = fields.Date(load_default=None)
-    date_to = fields.Date(load_default=None)
+    date_from = fields.Date(**_DAY)
+    date_to = fields.Date(**_DAY)
     before = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**62))
 
 
@@ -74,7 +82,8 @@ def parse_filters(raw: dict[str, str]) -> dict[str, Any]:
     return LogFilterSchema().load(_given(raw))
 
 
-def _query(filters: dict[str, Any], zone: ZoneInfo) -> Select[Any]:
+def _query(filters: dict[str, Any], zone: ZoneInfo, scope: Scope | None = None
+           ) -> Select[Any]:
     log = AdjustmentLogEntry
     line = aliased(Subscriber)
     owner = aliased(Customer)
@@ -108,23 +117,24 @@ def _query(filters: dict[str, Any], zone: ZoneInfo) -> Select[Any]:
     elif actor:
         query = query.where(log.staff_user_id.in_(
             select(StaffUser.id).where(StaffUser.username == actor)))
+    if scope is not None and not scope.whole_province:
+        # Rows of the customers in scope and of their lines.
+        customers = select(Customer.id).where(scope.customers()).correlate(None)
+        query = query.where(or_(log.customer_id.in_(customers), log.subscriber_id.in_(
+            select(Subscriber.id).where(Subscriber.customer_id.in_(customers)))))
     if filters.get("date_from"):
-        query = query.where(log.logged_at >= _start_of(filters["date_from"], zone))
+        query = query.where(log.logged_at >= start_of(filters["date_from"], zone))
     if filters.get("date_to"):
-        query = query.where(log.logged_at < _start_of(filters["date_to"] + timedelta(days=1),
+        query = query.where(log.logged_at < start_of(filters["date_to"] + timedelta(days=1),
                                                       zone))
     return query.order_by(log.chain_seq.desc())
 
 
-def _start_of(day: date, zone: ZoneInfo) -> datetime:
-    """Midnight of ``day`` in the operator's time zone (dates are the operator's)."""
-    return datetime.combine(day, time(), zone)
-
-
-def page(conn: Connection, filters: dict[str, Any], zone: ZoneInfo, size: int = PAGE
-         ) -> tuple[list[LogRow], int | None]:
-    """A page of rows, newest first, and the key of the next page (None: the last)."""
-    query = _query(filters, zone)
+def page(conn: Connection, filters: dict[str, Any], zone: ZoneInfo, size: int = PAGE,
+         scope: Scope | None = None) -> tuple[list[LogRow], int | None]:
+    """A page of rows, newest first, and the key of the next page (None: the last);
+    only the rows of customers in ``scope`` (and of their lines), when given."""
+    query = _query(filters, zone, scope)
     if filters.get("before"):
         query = query.where(AdjustmentLogEntry.chain_seq < filters["before"])
     rows = [_row(row) for row in conn.execute(query.limit(size + 1))]

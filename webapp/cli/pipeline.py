@@ -12,11 +12,12 @@ from engine.domain import ClassifiedAttribute, RunKind
 from webapp.audit import chain
 from webapp.audit.roles import RoleError, grant_application_role
 from webapp.cli.rules import as_of_option
+from webapp.clock import today
 from webapp.database import db
 from webapp.models import ClassificationRun, Customer, StaffUser
 from webapp.pipeline.adjust import AdjustmentRefusedError, Policy, pin
 from webapp.pipeline.runs import reclassify
-from webapp.pipeline.scheduler import run_scheduler, today
+from webapp.pipeline.scheduler import run_scheduler
 
 
 @click.command("reclassify")

@@ -18,10 +18,12 @@ from webapp.models.runs import ClassificationRun
 from webapp.models.scheduler import scheduler_job
 from webapp.models.staff import StaffUser
 from webapp.models.subscribers import Subscriber, SubscriberMonth
+from webapp.models.tokens import ApiToken
 
 __all__ = [
     "AdjustmentLogEntry",
     "Alert",
+    "ApiToken",
     "AuditChainHead",
     "BillingArea",
     "ClassificationRun",

@@ -43,7 +43,9 @@ class Alert(db.Model):
             )
             for subject in ("subscriber", "customer")
         ),
-        Index("ix_alert_type_raised", "alert_type", "raised_at"),
+        # The alert list: newest first, with or without a type; id breaks a run's ties.
+        Index("ix_alert_raised_id", "raised_at", "id"),
+        Index("ix_alert_type_raised_id", "alert_type", "raised_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

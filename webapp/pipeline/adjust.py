@@ -79,7 +79,13 @@ class AdjustmentWindow:
 
     def next_opening(self, day: date) -> date:
         opening = day.replace(day=self.opens)
-        return opening if opening >= day else add_months(opening, 1)
+        return opening if opening >= day else add_months(opening, 1).replace(day=self.opens)
+
+    def last_day(self, day: date) -> date:
+        """The last day of the window open on ``day``."""
+        closing = day.replace(day=self.closes)
+        return closing if day.day <= self.closes \
+            else add_months(closing, 1).replace(day=self.closes)
 
 
 @dataclass(frozen=True)
@@ -201,21 +207,17 @@ def unpin(session: Session, staff: StaffUser, customer: Customer,
     else:
         model, key, ids = CustomerDecision, "customer_id", [customer.id]
     subject = getattr(model, key)
-    pinned = conn.execute(select(subject, model.value, model.rule_value).where(
-        subject.in_(ids), model.attribute == attribute,
-        model.source == DecisionSource.PIN)).all()
+    pinned = conn.execute(select(subject, model.attribute, model.value, model.rule_value)
+                          .where(subject.in_(ids), model.attribute == attribute,
+                                 model.source == DecisionSource.PIN)).all()
     if not pinned:
         raise AdjustmentRefusedError(f"{attribute} of {customer.code} is not pinned")
-    conn.execute(update(model).where(subject == bindparam("k"), model.attribute == attribute)
-                 .values(source=DecisionSource.RULE, value=bindparam("n_value"),
-                         rule_value=None, pinned_by_id=None, pin_reason=None,
-                         pin_expires_at=None, decided_at=now),
-                 [{"k": subject_id, "n_value": rule_value or value}
-                  for subject_id, value, rule_value in pinned])
+    _give_back(conn, model, subject, pinned, now, None)
     log = [{"logged_at": now, "staff_user_id": staff.id, key: subject_id,
             "attribute": attribute, "old_value": value, "new_value": rule_value,
             "reason": f"unpinned: {reason}"}
-           for subject_id, value, rule_value in pinned if rule_value and rule_value != value]
+           for subject_id, _attribute, value, rule_value in pinned
+           if rule_value and rule_value != value]
     chain.append(conn, log)
     mark_changed(conn, "customer", select(Customer.id).where(Customer.id == customer.id), now)
     session.commit()
@@ -317,6 +319,18 @@ def _in_subtree(session: Session, staff: StaffUser, code: str) -> bool:
     return False
 
 
+def _give_back(conn: Connection, model: Any, subject: Any, pinned: Sequence[Any],
+               now: datetime, run_id: int | None) -> None:
+    """Make pinned values rule-made again, with the rules' latest opinion as the value;
+    ``pinned`` holds (subject id, attribute, value, rule value) rows."""
+    conn.execute(update(model).where(subject == bindparam("k"), model.attribute == bindparam("a"))
+                 .values(source=DecisionSource.RULE, value=bindparam("n_value"),
+                         rule_value=None, pinned_by_id=None, pin_reason=None,
+                         pin_expires_at=None, run_id=run_id, decided_at=now),
+                 [{"k": subject_id, "a": attribute, "n_value": rule_value or value}
+                  for subject_id, attribute, value, rule_value in pinned])
+
+
 def release_expired(session: Session, now: datetime, run_id: int) -> int:
     """Give every expired pin back to the rules (value = the rules' latest opinion), log
     it as the run's change, and queue the customers for re-evaluation."""
@@ -329,13 +343,7 @@ def release_expired(session: Session, now: datetime, run_id: int) -> int:
                                       model.pin_expires_at <= now)).all()
         if not expired:
             continue
-        conn.execute(update(model).where(subject == bindparam("k"),
-                                         model.attribute == bindparam("a"))
-                     .values(source=DecisionSource.RULE, value=bindparam("n_value"),
-                             rule_value=None, pinned_by_id=None, pin_reason=None,
-                             pin_expires_at=None, run_id=run_id, decided_at=now),
-                     [{"k": subject_id, "a": attribute, "n_value": rule_value or value}
-                      for subject_id, attribute, value, rule_value in expired])
+        _give_back(conn, model, subject, expired, now, run_id)
         log.extend({"logged_at": now, "run_id": run_id, key: subject_id,
                     "attribute": attribute, "old_value": value,
                     "new_value": rule_value or value, "reason": "pin expired"}

@@ -2,12 +2,13 @@
 unassigned community, in a person's org scope, and the communities they may go to."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, exists, func, select
 
 from engine.domain import ClassifiedAttribute, OrgKind
+from webapp.clock import start_of
 from webapp.models import Customer, CustomerDecision, OrgUnit, Subscriber, SubscriberDecision
 from webapp.scope import Scope
 
@@ -27,8 +28,8 @@ class Arrival:
 
 
 def month_start(today: date, zone: ZoneInfo) -> datetime:
-    """Midnight of the first day of ``today``'s month, in the operator's time zone."""
-    return datetime.combine(today.replace(day=1), time(), zone)
+    """Midnight of the first day of ``today``'s month in the operator's time zone."""
+    return start_of(today.replace(day=1), zone)
 
 
 def arrivals(conn: Connection, scope: Scope, since: datetime, *, before: int | None = None,

@@ -15,7 +15,7 @@ nothing is lost or doubled.
 
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, select, update
@@ -42,15 +42,24 @@ from webapp.pipeline.locks import RUN_LOCK, exclusive
 from webapp.rulesets.store import live_rulesets
 
 
-def reclassify(session: Session, kind: RunKind, as_of: date, *,
-               processes: int = 0) -> ClassificationRun:
-    """Run ``kind`` now, after any run in progress; returns its finished (or failed)
-    record."""
-    with exclusive(session.get_bind(), RUN_LOCK):
-        return _run(session, kind, as_of, processes)
+class RunBusyError(RuntimeError):
+    """Another run holds the run lock (raised when not waiting for it)."""
 
 
-def _run(session: Session, kind: RunKind, as_of: date, processes: int) -> ClassificationRun:
+def reclassify(session: Session, kind: RunKind, as_of: date, *, processes: int = 0,
+               wait: bool = True, on_start: Callable[[int], None] | None = None
+               ) -> ClassificationRun:
+    """Run ``kind`` now, after any run in progress (or, unless ``wait``, raise
+    :class:`RunBusyError` when one is); returns its finished (or failed) record.
+    ``on_start(run_id)`` is called once the run is recorded, before its work."""
+    with exclusive(session.get_bind(), RUN_LOCK, wait=wait) as taken:
+        if not taken:
+            raise RunBusyError("a classification run is in progress")
+        return _run(session, kind, as_of, processes, on_start)
+
+
+def _run(session: Session, kind: RunKind, as_of: date, processes: int,
+         on_start: Callable[[int], None] | None) -> ClassificationRun:
     mark_interrupted(session)
     started = datetime.now(UTC)
     run = ClassificationRun(kind=kind, status=RunStatus.RUNNING, as_of=as_of,
@@ -59,6 +68,8 @@ def _run(session: Session, kind: RunKind, as_of: date, processes: int) -> Classi
     session.add(run)
     session.commit()
     try:
+        if on_start is not None:
+            on_start(run.id)
         released = release_expired(session, started, run.id)
         conn = session.connection()
         published = unevaluated_versions(conn)

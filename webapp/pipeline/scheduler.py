@@ -31,7 +31,6 @@ import logging
 import signal
 import time
 from collections.abc import Callable
-from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -43,6 +42,7 @@ from flask import Flask, current_app
 from sqlalchemy import exists, select
 
 from engine.domain import RunKind
+from webapp.clock import today
 from webapp.config import daily_time
 from webapp.database import db
 from webapp.models import ClassificationRun, PendingChange
@@ -56,11 +56,6 @@ JOB_DEFAULTS = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1
 
 #: The app the jobs run in; jobs are stored by reference, so they find it here.
 _app: Flask | None = None
-
-
-def today() -> date:
-    """Today in the operator's time zone (``TIMEZONE``)."""
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def _processes() -> int:

@@ -6,16 +6,16 @@ page polls. A preview writes nothing else. A job whose process died stays ``runn
 in the table; :func:`start_preview` marks such leftovers failed.
 """
 
-import threading
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from webapp.background import start_in_background
+from webapp.clock import today
 from webapp.database import db
 from webapp.models import PreviewJob, RulesetDraft, StaffUser
-from webapp.pipeline.scheduler import today
 from webapp.rulesets.store import InvalidRulesetsError, live_rulesets, validate_with_live
 
 #: A job still running after this long is taken for dead (its process was restarted).
@@ -32,21 +32,12 @@ def start_preview(session: Session, name: str, revision: int, staff: StaffUser) 
                      created_by_id=staff.id, created_at=now)
     session.add(job)
     session.commit()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    threading.Thread(target=_run, args=(app, job.id), name=f"preview-{job.id}",
-                     daemon=True).start()
-    return job.id
-
-
-def _run(app: Flask, job_id: int) -> None:
-    with app.app_context():
-        try:
-            _preview(job_id)
-        except Exception as error:
-            db.session.rollback()
-            _finish(job_id, "failed", error=f"{type(error).__name__}: {error}")
-        finally:
-            db.session.remove()
+    job_id = job.id
+    start_in_background(
+        current_app._get_current_object(),  # type: ignore[attr-defined]
+        f"preview-{job_id}", lambda: _preview(job_id),
+        failed=lambda error: _finish(job_id, "failed", error=f"{type(error).__name__}: {error}"))
+    return job_id
 
 
 def _preview(job_id: int) -> None:

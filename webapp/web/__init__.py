@@ -56,14 +56,18 @@ def init_web(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.user_loader(_load_user)
 
+    from webapp.web.alerts import blueprint as alerts
     from webapp.web.audit import blueprint as audit
     from webapp.web.auth import blueprint as auth
     from webapp.web.customers import blueprint as customers
     from webapp.web.division import blueprint as division
     from webapp.web.home import blueprint as home
     from webapp.web.rules import blueprint as rules
+    from webapp.web.targets import blueprint as targets
+    from webapp.web.tokens import blueprint as tokens
 
-    for blueprint in (auth, home, rules, audit, customers, division):
+    for blueprint in (auth, home, rules, audit, customers, division, alerts, targets,
+                      tokens):
         app.register_blueprint(blueprint)
     app.before_request(check_access)
     app.context_processor(lambda: {"can": can, "Permission": Permission, "LOCALES": LOCALES,

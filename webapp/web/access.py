@@ -9,7 +9,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from flask import abort, current_app, request
+from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
 from engine.domain import StaffRole
@@ -38,6 +38,8 @@ class Permission(StrEnum):
     RUN_PIPELINE = "run_pipeline"
     #: Issue and revoke API tokens.
     MANAGE_API_TOKENS = "manage_api_tokens"
+    #: Send subscriber records through the API (billing's feed, one record at a time).
+    SUBMIT_RECORDS = "submit_records"
 
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
@@ -82,10 +84,21 @@ def public(view: View) -> View:
     return view
 
 
+#: ``app.extensions`` key: blueprints that check every request themselves.
+_SELF_CHECKED = "custclass.self_checked_blueprints"
+
+
+def checks_own_access(app: Flask, blueprint: str) -> None:
+    """Leave ``blueprint`` out of the sign-in check: it authenticates and authorises each
+    request itself, deny by default too (the JSON API, with bearer tokens)."""
+    app.extensions.setdefault(_SELF_CHECKED, set()).add(blueprint)
+
+
 def check_access() -> Any:
     """``before_request`` hook: sign-in first, then the view's permission, else 403."""
     if request.endpoint is None or request.endpoint == "static" \
-            or request.endpoint.startswith("bootstrap."):
+            or request.endpoint.startswith("bootstrap.") \
+            or request.blueprint in current_app.extensions.get(_SELF_CHECKED, ()):
         return None
     view = current_app.view_functions[request.endpoint]
     if getattr(view, _PUBLIC, False):

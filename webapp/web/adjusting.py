@@ -1,5 +1,5 @@
 """What the customer page and the division review share: the forms of manual changes,
-the clock, the window's state and refusals in the reader's language."""
+the window's state and refusals in the reader's language."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -14,7 +14,7 @@ from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from engine.domain import ClassifiedAttribute
-from engine.months import add_months
+from webapp.clock import now
 from webapp.database import db
 from webapp.pipeline.adjust import (
     MAX_REASON,
@@ -25,11 +25,6 @@ from webapp.pipeline.adjust import (
 )
 
 CUSTOMER_ATTRIBUTES = [attribute.value for attribute in ClassifiedAttribute]
-
-
-def now() -> datetime:
-    """The current moment; ``FROZEN_NOW`` in the configuration fixes it (tests only)."""
-    return current_app.config.get("FROZEN_NOW") or datetime.now(UTC)
 
 
 def policy() -> Policy:
@@ -50,9 +45,7 @@ def window_state() -> WindowState:
     window = rules.window
     if not window.contains(today):
         return WindowState(False, window.next_opening(today))
-    closes = today.replace(day=window.closes)
-    return WindowState(True, closes if today.day <= window.closes
-                       else add_months(closes, 1).replace(day=window.closes))
+    return WindowState(True, window.last_day(today))
 
 
 def refusal_text(error: AdjustmentRefusedError) -> str:
@@ -75,7 +68,7 @@ def end_of_day(day: date | None) -> datetime | None:
     """An expiry date as the end of that day in the operator's time zone."""
     if day is None:
         return None
-    return datetime.combine(day, time(23, 59, 59), policy().timezone)
+    return datetime.combine(day, time(23, 59, 59), policy().timezone).astimezone(UTC)
 
 
 class PinForm(FlaskForm):

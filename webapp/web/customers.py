@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from engine.domain import ClassifiedAttribute
 from webapp.audit import search as log_search
 from webapp.classification.why import explain_customer
+from webapp.clock import now
 from webapp.database import db
 from webapp.models import Customer, Subscriber
 from webapp.pipeline.adjust import AdjustmentRefusedError, pin, unpin
@@ -23,7 +24,6 @@ from webapp.web.adjusting import (
     UnpinForm,
     end_of_day,
     form_problems,
-    now,
     policy,
     refused,
     window_state,

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from webapp.clock import now
 from webapp.database import db
 from webapp.feeds.code_list import CodeListError, read_code_list
 from webapp.pipeline.adjust import AdjustmentRefusedError, MoveReport, move_customers
@@ -18,7 +19,6 @@ from webapp.web.adjusting import (
     MoveForm,
     UploadForm,
     form_problems,
-    now,
     policy,
     refusal_text,
     window_state,

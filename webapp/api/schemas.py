@@ -1,0 +1,43 @@
+"""Schemas several endpoints share: page sizes, and the blank-means-absent rule of query
+strings that the web UI's filters follow too."""
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from marshmallow import Schema, fields, pre_load, validate
+
+#: Largest page an API caller may ask for.
+MAX_PAGE = 500
+#: Evaluation dates accepted (a relative date of up to 99,999 days stays a real date).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def evaluation_date() -> fields.Date:
+    """The date rules are evaluated as of; the operator's today when not given."""
+    return fields.Date(load_default=None, validate=validate.Range(
+        min=FIRST_DAY, max=LAST_DAY, error="must be between {min} and {max}"),
+        metadata={"description": "evaluation date (default: the operator's today)"})
+
+
+def limit_field(default: int) -> fields.Integer:
+    return fields.Integer(load_default=default, validate=validate.Range(min=1, max=MAX_PAGE),
+                          metadata={"description": f"rows per page (1-{MAX_PAGE})"})
+
+
+class QuerySchema(Schema):
+    """Filters from a query string: blank values are no filter (as in the web UI)."""
+
+    @pre_load
+    def _drop_blank(self, data: Any, **_kwargs: Any) -> Any:
+        return {key: value.strip() for key, value in data.items()
+                if isinstance(value, str) and value.strip()}
+
+
+class Timestamp(fields.DateTime):
+    """A stored time (UTC; SQLite returns it naive) as ISO 8601 with its offset."""
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any,
+                   **kwargs: Any) -> str | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)

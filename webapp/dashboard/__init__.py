@@ -1,0 +1,1 @@
+"""The dashboard's figures (the page itself is :mod:`webapp.web.home`)."""
