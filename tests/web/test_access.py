@@ -67,6 +67,10 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "targets.index": EVERYONE,
     "targets.show": EVERYONE,
     "targets.export": EVERYONE,
+    # ---- org tree and staff ----
+    # ---- line plant ----
+    # ---- customer groups ----
+    # ---- reports ----
 }
 
 #: Values of the URL variables; a preview job that does not exist (its page answers 404

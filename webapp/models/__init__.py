@@ -1,5 +1,6 @@
 """All models, imported here so that the metadata knows every table."""
 
+from webapp.models.admin_changes import AdminChange
 from webapp.models.alerts import Alert
 from webapp.models.audit import AdjustmentLogEntry, AuditChainHead
 from webapp.models.changes import PendingChange
@@ -22,6 +23,7 @@ from webapp.models.tokens import ApiToken
 
 __all__ = [
     "AdjustmentLogEntry",
+    "AdminChange",
     "Alert",
     "ApiToken",
     "AuditChainHead",

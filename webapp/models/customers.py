@@ -25,6 +25,11 @@ class Customer(db.Model):
     """The subscribers sharing one contract number."""
 
     __tablename__ = "customer"
+    __table_args__ = (
+        # Search by name prefix (LIKE 'x%'): PostgreSQL uses a pattern index whatever the
+        # database's collation.
+        Index("ix_customer_name_pattern", "name", postgresql_ops={"name": "text_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Customer code shown to staff and used in spreadsheets: ``C`` + contract number.
@@ -127,4 +132,7 @@ class CustomerGroup(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     group_type_id: Mapped[int] = mapped_column(ForeignKey("group_type.id"), index=True)
+    #: The org unit whose staff keep the group (None: kept province-wide); channel
+    #: managers see and change the groups of their own subtree.
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

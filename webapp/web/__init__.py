@@ -69,6 +69,10 @@ def init_web(app: Flask) -> None:
     for blueprint in (auth, home, rules, audit, customers, division, alerts, targets,
                       tokens):
         app.register_blueprint(blueprint)
+    # ---- org tree and staff ----
+    # ---- line plant ----
+    # ---- customer groups ----
+    # ---- reports ----
     app.before_request(check_access)
     app.context_processor(lambda: {"can": can, "Permission": Permission, "LOCALES": LOCALES,
                                    "get_locale": get_locale, "labels": labels})

@@ -40,23 +40,40 @@ class Permission(StrEnum):
     MANAGE_API_TOKENS = "manage_api_tokens"
     #: Send subscriber records through the API (billing's feed, one record at a time).
     SUBMIT_RECORDS = "submit_records"
+    #: The organisation tree: add, rename, move and retire units, billing areas.
+    MANAGE_ORG = "manage_org"
+    #: Staff accounts: create, edit, deactivate, role and org scope, password reset.
+    MANAGE_STAFF = "manage_staff"
+    #: Read the log of changes made on the admin pages (org tree, staff, line plant, groups).
+    READ_ADMIN_LOG = "read_admin_log"
+    #: Line plant: junction boxes and number segments and the communities they map to
+    #: (channel managers within their org scope).
+    MANAGE_LINE_PLANT = "manage_line_plant"
+    #: Customer groups and their types: create, rename, delete, members.
+    MANAGE_GROUPS = "manage_groups"
+    #: The fixed reports, limited to one's org scope.
+    READ_REPORTS = "read_reports"
 
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.ADMIN: frozenset(Permission),
     StaffRole.ANALYST: frozenset({Permission.HOME, Permission.READ_RULES, Permission.EDIT_RULES,
                                   Permission.PUBLISH_RULES, Permission.READ_CUSTOMERS,
-                                  Permission.READ_ALERTS}),
+                                  Permission.READ_ALERTS, Permission.MANAGE_GROUPS,
+                                  Permission.READ_REPORTS}),
     StaffRole.AUDITOR: frozenset({Permission.HOME, Permission.READ_RULES,
                                   Permission.READ_AUDIT, Permission.READ_CUSTOMERS,
-                                  Permission.READ_ALERTS}),
+                                  Permission.READ_ALERTS, Permission.READ_ADMIN_LOG,
+                                  Permission.READ_REPORTS}),
     StaffRole.CHANNEL_MANAGER: frozenset({Permission.HOME, Permission.READ_CUSTOMERS,
                                           Permission.ADJUST_CUSTOMERS, Permission.READ_ALERTS,
-                                          Permission.ACKNOWLEDGE_ALERTS}),
+                                          Permission.ACKNOWLEDGE_ALERTS,
+                                          Permission.MANAGE_LINE_PLANT,
+                                          Permission.MANAGE_GROUPS, Permission.READ_REPORTS}),
     # Front-line staff: read customers, work their alerts and target lists.
     StaffRole.VIEWER: frozenset({Permission.HOME, Permission.READ_RULES,
                                  Permission.READ_CUSTOMERS, Permission.READ_ALERTS,
-                                 Permission.ACKNOWLEDGE_ALERTS}),
+                                 Permission.ACKNOWLEDGE_ALERTS, Permission.READ_REPORTS}),
 }
 
 View = TypeVar("View", bound=Callable[..., Any])
