@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pybabel=".venv/bin/pybabel"
 if [ "${1:-}" != compile ]; then
-  "$pybabel" extract -F babel.cfg -k _l --no-location --sort-output \
+  "$pybabel" extract -F babel.cfg -k _l -k say --no-location --sort-output \
     --ignore-dirs=".venv .git var bench tests migrations" -o webapp/translations/messages.pot .
   "$pybabel" update -i webapp/translations/messages.pot -d webapp/translations \
     --no-fuzzy-matching

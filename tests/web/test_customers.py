@@ -217,8 +217,17 @@ def test_pin_and_unpin_from_the_page_with_the_log_and_the_window(
         assert message in " ".join(alerts(answer.get_data(as_text=True)))
     wrong = find_form(client.get(url).get_data(as_text=True), action=f"{url}/pin")
     wrong.set("value", "platinum").set("reason", "r")
-    assert "Refused:" in " ".join(alerts(client.post(
-        wrong.action, data=wrong.data(), follow_redirects=True).get_data(as_text=True)))
+    def refusal() -> str:
+        return " ".join(alerts(client.post(wrong.action, data=wrong.data(),
+                                           follow_redirects=True).get_data(as_text=True)))
+
+    assert "Refused: statistical_attribute: 'platinum' is not one of" in refusal()
+    # The service's own wording reaches a Chinese reader in Chinese, parameters kept.
+    manager.locale = "zh"
+    db.session.commit()
+    assert "已拒绝：statistical_attribute：'platinum' 不在可选值" in refusal()
+    manager.locale = "en"
+    db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(AdjustmentLogEntry)) == logged
 
     form = find_form(client.get(url).get_data(as_text=True), action=f"{url}/pin")

@@ -31,6 +31,7 @@ from webapp.models import (
 )
 from webapp.models.changes import mark_changed
 from webapp.scope import Scope, scope_of
+from webapp.wording import say
 
 MAX_REASON = 2000
 _WINDOW = re.compile(r"^\s*(\d{1,2})\s*-\s*(\d{1,2})\s*$")
@@ -44,8 +45,9 @@ class OutsideWindowError(AdjustmentRefusedError):
     """Refused because the adjustment window is closed today."""
 
     def __init__(self, window: "AdjustmentWindow", opens_on: date) -> None:
-        super().__init__(f"outside the adjustment window (day {window.opens} of a month to "
-                         f"day {window.closes} of the next): it opens on {opens_on}")
+        super().__init__(say("outside the adjustment window (day %(opens)s of a month to day "
+                             "%(closes)s of the next): it opens on %(day)s",
+                             opens=window.opens, closes=window.closes, day=opens_on))
         self.window = window
         self.opens_on = opens_on
 
@@ -152,11 +154,11 @@ def move_customers(session: Session, staff: StaffUser, codes: Sequence[tuple[int
     report = MoveReport()
     for line, code in codes:
         if code not in known:
-            report.problems.append((line, f"no customer {code}"))
+            report.problems.append((line, say("no customer %(code)s", code=code)))
         elif code not in waiting:
-            report.problems.append((line, f"customer {code} has no line waiting in an "
-                                          f"unassigned community of {staff.username}'s "
-                                          "org scope"))
+            report.problems.append((line, say(
+                "customer %(code)s has no line waiting in an unassigned community of "
+                "%(user)s's org scope", code=code, user=staff.username)))
     if report.problems:
         session.rollback()
         return report
@@ -211,7 +213,8 @@ def unpin(session: Session, staff: StaffUser, customer: Customer,
                           .where(subject.in_(ids), model.attribute == attribute,
                                  model.source == DecisionSource.PIN)).all()
     if not pinned:
-        raise AdjustmentRefusedError(f"{attribute} of {customer.code} is not pinned")
+        raise AdjustmentRefusedError(say("%(attribute)s of %(code)s is not pinned",
+                                          attribute=attribute, code=customer.code))
     _give_back(conn, model, subject, pinned, now, None)
     log = [{"logged_at": now, "staff_user_id": staff.id, key: subject_id,
             "attribute": attribute, "old_value": value, "new_value": rule_value,
@@ -253,14 +256,16 @@ def _check_request(staff: StaffUser, reason: str, now: datetime, policy: Policy,
                    expires_at: datetime | None) -> str:
     """Refuse what makes a request wrong whatever the customer; returns the reason."""
     if not staff.active:
-        raise AdjustmentRefusedError(f"{staff.username} is deactivated")
+        raise AdjustmentRefusedError(say("%(user)s is deactivated", user=staff.username))
     reason = (reason or "").strip()
     if not reason:
-        raise AdjustmentRefusedError("a reason is required")
+        raise AdjustmentRefusedError(say("a reason is required"))
     if len(reason) > MAX_REASON:
-        raise AdjustmentRefusedError(f"the reason is longer than {MAX_REASON} characters")
+        raise AdjustmentRefusedError(say("the reason is longer than %(count)s characters",
+                                          count=MAX_REASON))
     if expires_at is not None and expires_at <= now:
-        raise AdjustmentRefusedError(f"the expiry {expires_at:%Y-%m-%d %H:%M} is not in the future")
+        raise AdjustmentRefusedError(say("the expiry %(when)s is not in the future",
+                                          when=f"{expires_at:%Y-%m-%d %H:%M}"))
     today = now.astimezone(policy.timezone).date()
     window = policy.window
     if not window.contains(today):
@@ -272,8 +277,9 @@ def _check_customer(session: Session, staff: StaffUser, customer: Customer,
                     scope: Scope) -> None:
     outside = sorted(code for code in _communities(session, customer) if code not in scope)
     if outside:
-        raise OutsideScopeError(f"customer {customer.code} is in community {outside[0]}, "
-                                f"outside {staff.username}'s org scope", customer.code)
+        raise OutsideScopeError(say(
+            "customer %(code)s is in community %(community)s, outside %(user)s's org scope",
+            code=customer.code, community=outside[0], user=staff.username), customer.code)
 
 
 def _check_value(session: Session, staff: StaffUser, attribute: ClassifiedAttribute,
@@ -281,18 +287,23 @@ def _check_value(session: Session, staff: StaffUser, attribute: ClassifiedAttrib
     value = (value or "").strip()
     fact = OUTPUTS[attribute.value].fact
     if not value or len(value) > 64:
-        raise AdjustmentRefusedError(f"{attribute}: a value of 1 to 64 characters is required")
+        raise AdjustmentRefusedError(say("%(attribute)s: a value of 1 to 64 characters is "
+                                          "required", attribute=attribute))
     if fact is not None and fact.values and value not in fact.values:
-        raise AdjustmentRefusedError(
-            f"{attribute}: {value!r} is not one of {', '.join(fact.values)}")
+        raise AdjustmentRefusedError(say("%(attribute)s: %(value)r is not one of %(values)s",
+                                         attribute=attribute, value=value,
+                                         values=", ".join(fact.values)))
     if attribute in (ClassifiedAttribute.COMMUNITY, ClassifiedAttribute.MARKETING_ATTRIBUTE):
         unit = session.scalar(select(OrgUnit).where(OrgUnit.code == value))
         if unit is None or unit.retired:
-            raise AdjustmentRefusedError(f"{attribute}: no active org unit {value!r}")
+            raise AdjustmentRefusedError(say("%(attribute)s: no active org unit %(value)r",
+                                              attribute=attribute, value=value))
         if attribute is ClassifiedAttribute.COMMUNITY and unit.kind != OrgKind.COMMUNITY:
-            raise AdjustmentRefusedError(f"{value} is a {unit.kind}, not a community")
+            raise AdjustmentRefusedError(say("%(value)s is a %(kind)s, not a community",
+                                              value=value, kind=unit.kind))
         if not _in_subtree(session, staff, value):
-            raise OutsideScopeError(f"{value} is outside {staff.username}'s org scope", value)
+            raise OutsideScopeError(say("%(value)s is outside %(user)s's org scope",
+                                        value=value, user=staff.username), value)
     return value
 
 

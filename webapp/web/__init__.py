@@ -16,6 +16,7 @@ from webapp.config import LOCALES
 from webapp.web import labels
 from webapp.web.access import Permission, can, check_access
 from webapp.web.extensions import babel, bootstrap, csrf, limiter, login_manager, talisman
+from webapp.web.wording import init_wording
 
 #: Content Security Policy: nothing inline, nothing from another origin.
 CSP = {
@@ -74,6 +75,7 @@ def init_web(app: Flask) -> None:
     # ---- customer groups ----
     # ---- reports ----
     app.before_request(check_access)
+    init_wording(app)
     app.context_processor(lambda: {"can": can, "Permission": Permission, "LOCALES": LOCALES,
                                    "get_locale": get_locale, "labels": labels})
     app.add_template_filter(_when, "when")

@@ -23,6 +23,7 @@ from webapp.pipeline.adjust import (
     OutsideWindowError,
     Policy,
 )
+from webapp.web.wording import in_reader_language
 
 CUSTOMER_ATTRIBUTES = [attribute.value for attribute in ClassifiedAttribute]
 
@@ -56,7 +57,7 @@ def refusal_text(error: AdjustmentRefusedError) -> str:
                  opens=error.window.opens, closes=error.window.closes, day=error.opens_on)
     if isinstance(error, OutsideScopeError):
         return _("Refused: %(code)s is outside your org scope.", code=error.code)
-    return _("Refused: %(reason)s", reason=str(error))
+    return _("Refused: %(reason)s", reason=in_reader_language(error.args[0]))
 
 
 def refused(error: AdjustmentRefusedError) -> None:
