@@ -39,5 +39,5 @@ class AdminChange(db.Model):
     action: Mapped[str] = mapped_column(String(32))
     #: The values before and after (only the fields that changed; None when created /
     #: deleted). Never a password or its hash.
-    old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    old: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    new: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
