@@ -68,6 +68,24 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "targets.show": EVERYONE,
     "targets.export": EVERYONE,
     # ---- org tree and staff ----
+    "orgtree.index": frozenset({ADMIN}),
+    "orgtree.unit": frozenset({ADMIN}),
+    "orgtree.add": frozenset({ADMIN}),
+    "orgtree.rename": frozenset({ADMIN}),
+    "orgtree.move": frozenset({ADMIN}),
+    "orgtree.retire": frozenset({ADMIN}),
+    "orgtree.delete": frozenset({ADMIN}),
+    "orgtree.billing_areas": frozenset({ADMIN}),
+    "orgtree.add_billing_area": frozenset({ADMIN}),
+    "staff.index": frozenset({ADMIN}),
+    "staff.new": frozenset({ADMIN}),
+    "staff.create": frozenset({ADMIN}),
+    "staff.show": frozenset({ADMIN}),
+    "staff.update": frozenset({ADMIN}),
+    "staff.reset_password": frozenset({ADMIN}),
+    "staff.deactivate": frozenset({ADMIN}),
+    "staff.reactivate": frozenset({ADMIN}),
+    "adminlog.index": AUDITORS,
     # ---- line plant ----
     # ---- customer groups ----
     # ---- reports ----
@@ -77,7 +95,9 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
 #: to whoever may see it, 403 to the others).
 ARGUMENTS = {"name": "service_tier", "version": 1, "job_id": 987654, "code": "en",
              "run_id": 987654, "token_id": 987654, "alert_id": 987654,
-             "list_name": "by-region"}
+             "list_name": "by-region",
+             "staff_id": 987654,
+             }
 QUERIES = {"rules.diff": {"old": "1", "new": "1"}}
 #: Statuses an allowed person may get, depending on the data and the (empty) form.
 ALLOWED_STATUSES = {200, 302, 400, 404, 409, 422}

@@ -1,18 +1,17 @@
 """``custclass users ...``: staff accounts from the command line (the first admin)."""
 
+from datetime import UTC, datetime
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from engine.domain import StaffRole
 from webapp.config import LOCALES
 from webapp.database import db
-from webapp.models import OrgUnit, StaffUser
-
-#: Shortest password accepted.
-MIN_PASSWORD = 10
+from webapp.models import StaffUser
+from webapp.orgtree import staff
 
 
 @click.group("users")
@@ -38,24 +37,16 @@ def create_command(username: str, role: str, display_name: str | None, org_code:
 
 
 def create_user(username: str, role: StaffRole, display_name: str, org_code: str | None,
-                locale: str, password: str) -> StaffUser:
-    """Create a staff account; ClickException with the reason when refused."""
-    username = username.strip()
-    if not username or len(username) > 64 or not username.isprintable() or " " in username:
-        raise click.ClickException("the username must be 1-64 characters without spaces")
-    if len(password) < MIN_PASSWORD:
-        raise click.ClickException(f"the password needs at least {MIN_PASSWORD} characters")
-    if db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
-        raise click.ClickException(f"{username} exists already")
-    org_id = None
-    if org_code:
-        org_id = db.session.scalar(select(OrgUnit.id).where(OrgUnit.code == org_code))
-        if org_id is None:
-            raise click.ClickException(f"no org unit with code {org_code!r}")
-    user = StaffUser(username=username, display_name=display_name[:100], role=role,
-                     org_unit_id=org_id, locale=locale, active=True,
-                     password_hash=generate_password_hash(password))
-    db.session.add(user)
+                locale: str, password: str, *, audited: bool = True) -> StaffUser:
+    """Create a staff account with the admin page's rules (``webapp.orgtree.staff``);
+    ClickException with the reason when refused."""
+    try:
+        user = staff.create_staff(db.session, username=username, display_name=display_name,
+                                  role=role, org_code=org_code, locale=locale,
+                                  password=password, by_id=None, now=datetime.now(UTC),
+                                  audited=audited)
+    except staff.StaffRefusal as refusal:
+        raise click.ClickException(str(refusal)) from None
     db.session.commit()
     return user
 
@@ -90,6 +81,8 @@ def ensure_demo_accounts() -> list[str]:
         return []
     for username, (role, name) in DEMO_ACCOUNTS.items():
         if not db.session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
-            create_user(username, role, name, None, "zh", demo_password(username))
+            # Not audited: a development fixture, not a change anyone made.
+            create_user(username, role, name, None, "zh", demo_password(username),
+                        audited=False)
     return [f"  {username:13} password {demo_password(username):19} ({role.value})"
             for username, (role, _name) in DEMO_ACCOUNTS.items()]

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     and_,
     exists,
     insert,
@@ -34,12 +35,19 @@ CHANNEL_NAMES_ZH = {
 
 
 def sync_unassigned_communities(ctx: MergeContext) -> None:
-    """Give every billing area its unassigned community in each channel.
+    """The billing-areas feed's hook: :func:`create_unassigned_communities`."""
+    created = create_unassigned_communities(ctx.conn)
+    if created:
+        ctx.notes.append(f"unassigned communities created: {created:,}")
+
+
+def create_unassigned_communities(conn: Connection) -> int:
+    """Give every billing area its unassigned community in each channel; return how many
+    were created (the feed and the org-tree admin page both call this).
 
     They sit under the area's city and carry its name: an area that moves to another
     city or is renamed takes them along.
     """
-    conn = ctx.conn
     area, unit = BillingArea.__table__, OrgUnit.__table__
     created = 0
     for channel in Channel:
@@ -61,8 +69,7 @@ def sync_unassigned_communities(ctx: MergeContext) -> None:
                 missing,
             )
         ).rowcount
-    if created:
-        ctx.notes.append(f"unassigned communities created: {created:,}")
+    return created
 
 
 def reject_bad_org_tree(staging: Staging) -> None:

@@ -71,6 +71,12 @@ def init_web(app: Flask) -> None:
                       tokens):
         app.register_blueprint(blueprint)
     # ---- org tree and staff ----
+    from webapp.web.admin_log import blueprint as admin_log
+    from webapp.web.orgtree import blueprint as orgtree
+    from webapp.web.staff import blueprint as staff
+
+    for blueprint in (orgtree, staff, admin_log):
+        app.register_blueprint(blueprint)
     # ---- line plant ----
     # ---- customer groups ----
     # ---- reports ----
