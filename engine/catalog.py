@@ -72,6 +72,11 @@ class Fact:
     clock: Clock | None = None
     #: The date fact a ``countdown`` or ``anniversary`` fact counts from.
     anchor: str = ""
+    #: A text fact holding several codes, sorted and joined by this separator (empty: a
+    #: single value). On such a fact ``eq`` / ``in`` test whether one of the codes is
+    #: (one of) the value(s), ``ne`` / ``not_in`` that the list has codes and none is;
+    #: they are evaluated while encoding the record, so the engine sees 1/0, never a list.
+    separator: str = ""
 
 
 @dataclass(frozen=True)
@@ -170,6 +175,12 @@ CUSTOMER_FACTS = _facts(
          "community", LK),
     Fact("bundled_department", STR, "Bundled-customer department responsible for the "
          "customer's community", LK),
+    Fact("in_group", BOOL, "The customer belongs to at least one customer group", LK),
+    Fact("group_type", STR, "Types of the customer's groups (industrial_park, building, "
+         "...): their codes, sorted and joined by commas; empty when in no group. "
+         "= / in: one of the customer's groups has the type (one of the types); "
+         "≠ / not in: the customer is in a group and none has it; starts with and matches "
+         "read the whole list", LK, separator=","),
 )
 
 FACTS: dict[Subject, dict[str, Fact]] = {

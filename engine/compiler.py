@@ -7,7 +7,8 @@ and strings (see :mod:`engine.values`):
 * ``<fact>`` — the encoded value, absent when the fact is empty;
 * ``<fact>__days`` — a date as days after the evaluation date, for relative dates;
 * ``__p<n>`` — 1/0 for text tests the engine cannot do exactly (``starts_with``,
-  ``matches``, long ``in`` lists), computed while encoding;
+  ``matches``, long ``in`` lists, membership in a fact listing several codes such as
+  ``group_type``), computed while encoding;
 * ``id`` (unique per message) and ``_n`` (the record's position).
 
 ``not`` is pushed down to the comparisons (durable-rules has no negation), with "empty"
@@ -44,6 +45,8 @@ MAX_INLINE_LIST = 16
 DEFAULT_RULE = "default"
 _COMPARE = {Op.LT: "$lt", Op.LE: "$lte", Op.GT: "$gt", Op.GE: "$gte"}
 _NEGATED = {Op.LT: Op.GE, Op.LE: Op.GT, Op.GT: Op.LE, Op.GE: Op.LT}
+#: Operators that test membership on a fact listing several codes.
+_MEMBERSHIP = frozenset({Op.EQ, Op.NE, Op.IN, Op.NOT_IN})
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,16 @@ class Predicate:
     fact: str
     op: Op
     value: Any
+    #: The fact's separator when it lists several codes (see ``Fact.separator``).
+    separator: str = ""
 
     def holds(self, value: Any, as_of: date) -> bool:
         if value is None:
             return False
+        if self.separator and self.op in _MEMBERSHIP:
+            wanted = self.value if isinstance(self.value, frozenset) else {self.value}
+            hit = any(code in wanted for code in value.split(self.separator))
+            return hit == (self.op in (Op.EQ, Op.IN))
         if isinstance(self.value, frozenset) and any(isinstance(item, RelativeDate)
                                                      for item in self.value):
             members = {item.resolve(as_of) if isinstance(item, RelativeDate) else item
@@ -122,7 +131,7 @@ class _Compiler:
     def test(self, test: Test, negate: bool) -> dict:
         fact = self.facts[test.fact]
         op, value = test.op, test.value
-        if op in (Op.STARTS_WITH, Op.MATCHES) or (
+        if op in (Op.STARTS_WITH, Op.MATCHES) or (fact.separator and op in _MEMBERSHIP) or (
                 op in (Op.IN, Op.NOT_IN) and len(value) > MAX_INLINE_LIST):
             return self._leaf({self.predicate(test): 0 if negate else 1})
         key = self.key(fact, value)
@@ -170,7 +179,8 @@ class _Compiler:
         identity = (test.fact, test.op, value)
         if identity not in self.predicates:
             key = f"__p{len(self.predicates)}"
-            self.predicates[identity] = Predicate(key, test.fact, test.op, value)
+            self.predicates[identity] = Predicate(key, test.fact, test.op, value,
+                                                  self.facts[test.fact].separator)
         return self.predicates[identity].key
 
     def _leaf(self, expression: dict) -> dict:

@@ -9,6 +9,9 @@ Semantics, shared by the compiler and the reference interpreter of the tests:
   false; ``is_empty`` is true for no value and for empty text;
 * ``ne`` / ``not_in`` mean "has a value, and it is not ...";
 * ``not`` is plain negation: ``not (x = 5)`` is true when ``x`` is empty;
+* on a fact listing several codes (``group_type``: a customer in several groups), ``eq``
+  / ``in`` mean "one of its codes is (one of) the value(s)", ``ne`` / ``not_in`` "it has
+  codes, and none is ..."; ``starts_with`` / ``matches`` read the whole list;
 * ``between`` includes both bounds; ``matches`` is a Python regular expression searched
   anywhere in the text (anchor it with ``^``/``$``);
 * money compares exactly in cents, decimals in hundredths (rounded half-even), dates by

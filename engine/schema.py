@@ -220,7 +220,8 @@ def _parse_operand(fact: Fact, op: Op, raw: dict) -> Any:
             raise ValidationError(f"{op.value} needs a non-empty list of values")
         if len(value) > MAX_LIST:
             raise ValidationError(f"more than {MAX_LIST} values")
-        return tuple(dict.fromkeys(_literal_list(fact, value)))
+        return tuple(dict.fromkeys(_one_code(fact, item)
+                                   for item in _literal_list(fact, value)))
     if op is Op.MATCHES:
         if not isinstance(value, str) or not value:
             raise ValidationError("expected a regular expression")
@@ -233,7 +234,16 @@ def _parse_operand(fact: Fact, op: Op, raw: dict) -> Any:
         return value
     if op is Op.STARTS_WITH and (not isinstance(value, str) or not value):
         raise ValidationError("expected the non-empty text the value starts with")
-    return _literal(fact, value)
+    literal = _literal(fact, value)
+    return literal if op is Op.STARTS_WITH else _one_code(fact, literal)
+
+
+def _one_code(fact: Fact, literal: Any) -> Any:
+    """On a fact listing several codes, a compared value is one code."""
+    if fact.separator and isinstance(literal, str) and fact.separator in literal:
+        raise ValidationError(f"{describe(literal)}: {fact.name} is compared with one code "
+                              f"at a time (no {fact.separator!r}); use in for several")
+    return literal
 
 
 def _literal_list(fact: Fact, values: list) -> list:

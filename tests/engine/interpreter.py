@@ -140,6 +140,12 @@ def compares(test: Test, fact: Fact, value: Any, as_of: date) -> bool:
     if op is Op.BETWEEN:
         low, high = (operand(fact, bound, as_of) for bound in test.value)
         return low <= value <= high
+    if fact.separator and op in (Op.EQ, Op.NE, Op.IN, Op.NOT_IN):
+        # A list of codes: equality and lists test whether one of its codes is there.
+        wanted = test.value if op in (Op.IN, Op.NOT_IN) else (test.value,)
+        members = {operand(fact, item, as_of) for item in wanted}
+        hit = bool(members & set(value.split(fact.separator)))
+        return hit == (op in (Op.EQ, Op.IN))
     if op in (Op.IN, Op.NOT_IN):
         members = [operand(fact, item, as_of) for item in test.value]
         return (value in members) == (op is Op.IN)

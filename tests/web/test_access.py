@@ -88,6 +88,19 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "adminlog.index": AUDITORS,
     # ---- line plant ----
     # ---- customer groups ----
+    "groups.index": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.create": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.show": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.update": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.delete": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.add_member": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.remove_member": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.upload_members": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.export": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.type_list": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.add_type": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.rename_type": frozenset({ADMIN, ANALYST, CHANNEL}),
+    "groups.delete_type": frozenset({ADMIN, ANALYST, CHANNEL}),
     # ---- reports ----
 }
 
@@ -97,6 +110,8 @@ ARGUMENTS = {"name": "service_tier", "version": 1, "job_id": 987654, "code": "en
              "run_id": 987654, "token_id": 987654, "alert_id": 987654,
              "list_name": "by-region",
              "staff_id": 987654,
+             "group_id": 987654,
+             "type_id": 987654,
              }
 QUERIES = {"rules.diff": {"old": "1", "new": "1"}}
 #: Statuses an allowed person may get, depending on the data and the (empty) form.

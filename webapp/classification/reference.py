@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, select
 from engine.domain import OrgKind
 from engine.language import Ruleset, rule_facts, walk
 from webapp.classification.facts import REVENUE_CENTS, MonthWindow, average, change_pct
+from webapp.classification.groups import type_list
 from webapp.models import Customer, OrgUnit, Subscriber, SubscriberMonth
 
 
@@ -212,6 +213,8 @@ def customer_facts(customer: Any, lines: list[dict[str, Any]], reference: RunRef
         "key_account_department": org.department(community, "key_account"),
         "business_department": org.department(community, "business"),
         "bundled_department": org.department(community, "bundled"),
+        "in_group": customer.group_types is not None,
+        "group_type": type_list(customer.group_types),
     }
 
 

@@ -22,6 +22,7 @@ from engine.program import build_program
 from engine.results import RecordResult
 from engine.workers import ParallelEvaluator
 from webapp.classification.facts import CustomerChunk, load_subscriber_facts
+from webapp.classification.groups import group_types
 from webapp.classification.reference import RunReference, customer_facts
 from webapp.models import Customer
 
@@ -137,9 +138,13 @@ def evaluate_range(conn: Connection, reference: RunReference,
 
 
 def customer_rows(conn: Connection, chunk: CustomerChunk) -> Sequence[Row[Any]]:
-    """The customer columns :func:`customer_facts` reads, for ``chunk``, by id."""
+    """The customer columns :func:`customer_facts` reads, for ``chunk``, by id
+    (``group_types``: the type codes of the customer's groups, joined by commas in any
+    order, repeats included; None when in no group)."""
+    groups = group_types(chunk)
     return conn.execute(select(Customer.id, Customer.code, Customer.name, Customer.vip_card,
-                               Customer.key_account_code)
+                               Customer.key_account_code, groups.c.group_types)
+                        .outerjoin(groups, groups.c.customer_id == Customer.id)
                         .where(chunk.where(Customer.id)).order_by(Customer.id)).all()
 
 

@@ -99,6 +99,9 @@ def _one_line_customer(line: Mapping[str, Any], community: str | None,
         "key_account_department": org.department(community, "key_account"),
         "business_department": org.department(community, "business"),
         "bundled_department": org.department(community, "bundled"),
+        # A customer that does not exist yet is in no group (unless the facts say so).
+        "in_group": False,
+        "group_type": None,
     })
     return facts
 

@@ -79,6 +79,8 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     # ---- line plant ----
     # ---- customer groups ----
+    from webapp.web.groups import blueprint as groups
+    app.register_blueprint(groups)
     # ---- reports ----
     app.before_request(check_access)
     init_wording(app)
