@@ -87,6 +87,13 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "staff.reactivate": frozenset({ADMIN}),
     "adminlog.index": AUDITORS,
     # ---- line plant ----
+    "lineplant.index": MANAGERS,
+    "lineplant.box": MANAGERS,
+    "lineplant.segment": MANAGERS,
+    "lineplant.preview_box": MANAGERS,
+    "lineplant.preview_segment": MANAGERS,
+    "lineplant.upload": MANAGERS,
+    "lineplant.confirm": MANAGERS,
     # ---- customer groups ----
     "groups.index": frozenset({ADMIN, ANALYST, CHANNEL}),
     "groups.create": frozenset({ADMIN, ANALYST, CHANNEL}),

@@ -37,16 +37,11 @@ class CodeList:
 
 def read_code_list(filename: str, data: bytes) -> CodeList:
     """The customer codes of an uploaded file; raises :class:`CodeListError`."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        rows, notes = _xlsx_rows(data)
-    elif name.endswith((".csv", ".txt")):
-        rows, notes = _csv_rows(data)
-    else:
-        raise CodeListError(f"{filename or 'the file'}: expected a .csv or .xlsx file")
+    table, notes = read_table(filename, data, 1)
     found = CodeList(notes=notes)
     seen: dict[str, int] = {}
-    for number, first in rows:
+    for number, cells in table:
+        first = cells[0] if cells is not None else None
         if number > MAX_LINES + 1:
             raise CodeListError(f"more than {MAX_LINES:,} lines: split the file")
         code = first.strip() if first is not None else None
@@ -70,11 +65,29 @@ def read_code_list(filename: str, data: bytes) -> CodeList:
     return found
 
 
-#: (line number, first cell; None for a blank line).
-Rows = list[tuple[int, str | None]]
+#: (line number, the first cells; None for a blank line).
+Rows = list[tuple[int, tuple[str, ...] | None]]
 
 
-def _csv_rows(data: bytes) -> tuple[Rows, list[str]]:
+def read_table(filename: str, data: bytes, columns: int) -> tuple[Rows, list[str]]:
+    """The first ``columns`` cells of every line of an uploaded CSV or XLSX (missing
+    cells as ``""``), and notes on how it was read; raises :class:`CodeListError`."""
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        return _xlsx_rows(data, columns)
+    if name.endswith((".csv", ".txt")):
+        return _csv_rows(data, columns)
+    raise CodeListError(f"{filename or 'the file'}: expected a .csv or .xlsx file")
+
+
+def _padded(cells: list[str], columns: int) -> tuple[str, ...] | None:
+    """The first ``columns`` cells, or None when the whole line is blank."""
+    if not any(cell.strip() for cell in cells):
+        return None
+    return tuple(cells[:columns]) + ("",) * (columns - len(cells[:columns]))
+
+
+def _csv_rows(data: bytes, columns: int) -> tuple[Rows, list[str]]:
     for encoding in ENCODINGS:
         try:
             text = data.decode(encoding)
@@ -90,13 +103,12 @@ def _csv_rows(data: bytes) -> tuple[Rows, list[str]]:
     notes = [] if encoding == "utf-8-sig" else [f"read as {encoding.upper()} text"]
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        return [(reader.line_num, row[0] if any(cell.strip() for cell in row) else None)
-                for row in reader], notes
+        return [(reader.line_num, _padded(row, columns)) for row in reader], notes
     except csv.Error as error:
         raise CodeListError(f"line {reader.line_num}: {error}") from None
 
 
-def _xlsx_rows(data: bytes) -> tuple[Rows, list[str]]:
+def _xlsx_rows(data: bytes, columns: int) -> tuple[Rows, list[str]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
@@ -108,12 +120,12 @@ def _xlsx_rows(data: bytes) -> tuple[Rows, list[str]]:
         notes = [f"only the first sheet ({sheets[0]}) was read; ignored: "
                  f"{', '.join(sheets[1:])}"] if len(sheets) > 1 else []
         rows = []
-        for number, row in enumerate(book[sheets[0]].iter_rows(max_col=1, values_only=True),
-                                     start=1):
+        for number, row in enumerate(book[sheets[0]].iter_rows(max_col=columns,
+                                                                values_only=True), start=1):
             if number > MAX_LINES + 1:
                 raise CodeListError(f"more than {MAX_LINES:,} lines: split the file")
-            text = _cell_text(row[0] if row else None)
-            rows.append((number, text if text.strip() else None))
+            rows.append((number, _padded([_cell_text(value) for value in row or ()],
+                                         columns)))
         return rows, notes
     finally:
         book.close()

@@ -78,6 +78,8 @@ def init_web(app: Flask) -> None:
     for blueprint in (orgtree, staff, admin_log):
         app.register_blueprint(blueprint)
     # ---- line plant ----
+    from webapp.web.lineplant import blueprint as lineplant
+    app.register_blueprint(lineplant)
     # ---- customer groups ----
     from webapp.web.groups import blueprint as groups
     app.register_blueprint(groups)
