@@ -1,4 +1,5 @@
-"""Revenue-percentile cutoffs: where a comparison with the rules' constants flips."""
+"""Reference data of a run: revenue-percentile cutoffs (where a comparison with the
+rules' constants flips) and the org lookups."""
 
 from datetime import date
 from decimal import Decimal
@@ -10,6 +11,7 @@ from webapp.classification.facts import MonthWindow
 from webapp.classification.reference import (
     OrgDirectory,
     RunReference,
+    Unit,
     shifted_customers,
 )
 
@@ -51,3 +53,19 @@ def test_exactly_the_customers_whose_comparisons_flip_are_shifted(
 
 def test_every_customer_is_shifted_when_percentiles_appear() -> None:
     assert shifted_customers([(1, 5), (2, 9)], None, {"90": 7}) == [1, 2]
+
+
+def test_lookups_never_find_a_retired_department_or_centre() -> None:
+    units = [Unit("city", "city", None, "province"),
+             Unit("c1", "centre", None, "city", retired=True), Unit("c2", "centre", None, "city"),
+             Unit("d-a-retired", "department", "business", "c2", retired=True),
+             Unit("d-b", "department", "business", "c2"),
+             Unit("area", "area", "business", "d-b"),
+             Unit("community", "community", "business", "area"),
+             Unit("UA-1-business", "community", "business", "city")]
+    org = OrgDirectory({unit.code: unit for unit in units})
+    assert org.department("community", "business") == "d-b"
+    # A city-level (unassigned) community takes the city's first centre in service.
+    assert org.centre_of("UA-1-business") == "c2"
+    assert org.department("UA-1-business", "business") == "d-b"
+    assert org.department("community", "key_account") is None

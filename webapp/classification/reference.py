@@ -22,6 +22,9 @@ class Unit:
     kind: str
     channel: str | None
     parent: str | None
+    #: A retired unit keeps its place (stored values may name it) but is never the
+    #: department or centre a lookup finds.
+    retired: bool = False
 
 
 @dataclass
@@ -34,7 +37,7 @@ class OrgDirectory:
         self._departments = {(unit.parent, unit.channel): unit.code
                              for unit in sorted(self.units.values(), key=lambda u: u.code,
                                                 reverse=True)
-                             if unit.kind == OrgKind.DEPARTMENT}
+                             if unit.kind == OrgKind.DEPARTMENT and not unit.retired}
         self._centres: dict[str, str | None] = {}
 
     def centre_of(self, code: str) -> str | None:
@@ -46,7 +49,8 @@ class OrgDirectory:
         if unit is None or unit.kind == OrgKind.CENTRE:
             return unit.code if unit else None
         centres = sorted(u.code for u in self.units.values()
-                         if u.kind == OrgKind.CENTRE and u.parent == unit.code)
+                         if u.kind == OrgKind.CENTRE and u.parent == unit.code
+                         and not u.retired)
         return centres[0] if centres else None
 
     def department(self, community: str | None, channel: str) -> str | None:
@@ -147,7 +151,7 @@ def load_reference(conn: Connection, as_of: date, *, percentiles: bool = True,
     worth skipping when no rule reads it)."""
     window = MonthWindow.for_date(as_of)
     units = {row.code: Unit(row.code, str(row.kind), row.channel and str(row.channel),
-                            row.parent_code)
+                            row.parent_code, bool(row.retired))
              for row in conn.execute(_org_query())}
     if percentiles and totals is None:
         totals = revenue_totals(conn, as_of)
@@ -172,7 +176,7 @@ def revenue_totals(conn: Connection, as_of: date) -> list[tuple[int, int, bool]]
 
 def _org_query() -> Any:
     parent = OrgUnit.__table__.alias("parent")
-    return select(OrgUnit.code, OrgUnit.kind, OrgUnit.channel,
+    return select(OrgUnit.code, OrgUnit.kind, OrgUnit.channel, OrgUnit.retired,
                   parent.c.code.label("parent_code")).outerjoin(
         parent, parent.c.id == OrgUnit.parent_id)
 
