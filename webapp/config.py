@@ -41,6 +41,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SCHEDULER_DAILY_AT": env.get("CUSTCLASS_SCHEDULER_DAILY_AT", "02:00"),
         "SCHEDULER_PUBLISHED_SECONDS": _number(env, "CUSTCLASS_SCHEDULER_PUBLISHED_SECONDS",
                                                60),
+        # ... and the interval of the job that refreshes the reports' summaries.
+        "SCHEDULER_REPORTS_MINUTES": _number(env, "CUSTCLASS_SCHEDULER_REPORTS_MINUTES", 15),
         # Web UI: language for people not signed in, cookies only over HTTPS (on by default
         # in production), HTTPS redirects, and the sign-in rate limit per client address.
         "BABEL_DEFAULT_LOCALE": env.get("CUSTCLASS_DEFAULT_LOCALE", "zh"),

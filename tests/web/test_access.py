@@ -67,7 +67,6 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "targets.index": EVERYONE,
     "targets.show": EVERYONE,
     "targets.export": EVERYONE,
-    # ---- org tree and staff ----
     "orgtree.index": frozenset({ADMIN}),
     "orgtree.unit": frozenset({ADMIN}),
     "orgtree.add": frozenset({ADMIN}),
@@ -86,7 +85,6 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "staff.deactivate": frozenset({ADMIN}),
     "staff.reactivate": frozenset({ADMIN}),
     "adminlog.index": AUDITORS,
-    # ---- line plant ----
     "lineplant.index": MANAGERS,
     "lineplant.box": MANAGERS,
     "lineplant.segment": MANAGERS,
@@ -94,7 +92,6 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "lineplant.preview_segment": MANAGERS,
     "lineplant.upload": MANAGERS,
     "lineplant.confirm": MANAGERS,
-    # ---- customer groups ----
     "groups.index": frozenset({ADMIN, ANALYST, CHANNEL}),
     "groups.create": frozenset({ADMIN, ANALYST, CHANNEL}),
     "groups.show": frozenset({ADMIN, ANALYST, CHANNEL}),
@@ -108,18 +105,20 @@ EXPECTED: dict[str, frozenset[StaffRole] | str] = {
     "groups.add_type": frozenset({ADMIN, ANALYST, CHANNEL}),
     "groups.rename_type": frozenset({ADMIN, ANALYST, CHANNEL}),
     "groups.delete_type": frozenset({ADMIN, ANALYST, CHANNEL}),
-    # ---- reports ----
+    "reports.index": EVERYONE,
+    "reports.population_report": EVERYONE,
+    "reports.division_report": EVERYONE,
+    "reports.stock_report": EVERYONE,
+    "reports.groups_report": EVERYONE,
+    "reports.rules_report": EVERYONE,
 }
 
 #: Values of the URL variables; a preview job that does not exist (its page answers 404
 #: to whoever may see it, 403 to the others).
 ARGUMENTS = {"name": "service_tier", "version": 1, "job_id": 987654, "code": "en",
              "run_id": 987654, "token_id": 987654, "alert_id": 987654,
-             "list_name": "by-region",
-             "staff_id": 987654,
-             "group_id": 987654,
-             "type_id": 987654,
-             }
+             "list_name": "by-region", "staff_id": 987654, "group_id": 987654,
+             "type_id": 987654}
 QUERIES = {"rules.diff": {"old": "1", "new": "1"}}
 #: Statuses an allowed person may get, depending on the data and the (empty) form.
 ALLOWED_STATUSES = {200, 302, 400, 404, 409, 422}

@@ -29,6 +29,7 @@ def register_commands(app: Flask) -> None:
         runs_command,
         scheduler_command,
     )
+    from webapp.cli.reports import reports_group
     from webapp.cli.rules import rules_group
     from webapp.cli.serve import serve_command
     from webapp.cli.tokens import tokens_group
@@ -36,5 +37,5 @@ def register_commands(app: Flask) -> None:
 
     for command in (import_group, demo_data_command, demo_command, rules_group,
                     reclassify_command, scheduler_command, runs_command, adjust_command,
-                    audit_group, users_group, tokens_group, serve_command):
+                    audit_group, users_group, tokens_group, reports_group, serve_command):
         app.cli.add_command(command)

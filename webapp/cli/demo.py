@@ -4,6 +4,7 @@ import json
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 import flask_migrate
@@ -21,6 +22,7 @@ from webapp.demo import generate
 from webapp.demo.summary import describe
 from webapp.feeds import FEEDS
 from webapp.pipeline.runs import reclassify
+from webapp.reports.refresh import refresh_now
 from webapp.rulesets.files import read_document, ruleset_files
 from webapp.rulesets.store import DEFAULT_RULES, publish
 
@@ -97,6 +99,8 @@ def _classify_demo(day: date) -> None:
     db.session.commit()
     click.echo(describe_run(reclassify(db.session, RunKind.FULL, day,
                                        processes=current_app.config["RUN_PROCESSES"])))
+    parts = refresh_now(db.session, day, ZoneInfo(current_app.config["TIMEZONE"]))
+    click.echo(f"report summaries refreshed: {', '.join(parts or ['none'])}")
     with db.engine.connect() as conn:
         for line in distributions(conn):
             click.echo(line)

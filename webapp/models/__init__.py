@@ -14,6 +14,14 @@ from webapp.models.customers import (
 )
 from webapp.models.imports import ImportRun
 from webapp.models.org import BillingArea, JunctionBox, NumberSegment, OrgUnit
+from webapp.models.reports import (
+    ReportGroup,
+    ReportPopulation,
+    ReportRefresh,
+    ReportRuleChange,
+    ReportRuleDecision,
+    ReportStock,
+)
 from webapp.models.rulesets import PreviewJob, RulesetChange, RulesetDraft, RulesetVersion
 from webapp.models.runs import ClassificationRun
 from webapp.models.scheduler import scheduler_job
@@ -39,6 +47,12 @@ __all__ = [
     "OrgUnit",
     "PendingChange",
     "PreviewJob",
+    "ReportGroup",
+    "ReportPopulation",
+    "ReportRefresh",
+    "ReportRuleChange",
+    "ReportRuleDecision",
+    "ReportStock",
     "RulesetChange",
     "RulesetDraft",
     "RulesetVersion",

@@ -1,13 +1,16 @@
 """``custclass scheduler``: the re-evaluation jobs on APScheduler 3.
 
-Three jobs, kept in the database's ``scheduler_job`` table:
+Four jobs, kept in the database's ``scheduler_job`` table:
 
 * ``changed`` every ``SCHEDULER_CHANGED_MINUTES``: a *changed* run when the queue holds
   something;
 * ``daily`` at ``SCHEDULER_DAILY_AT`` (operator's time zone): the *due* run, which also
   releases expired pins and takes the queue;
 * ``published`` every ``SCHEDULER_PUBLISHED_SECONDS``: a *published* run when a ruleset
-  version was published and not yet evaluated.
+  version was published and not yet evaluated;
+* ``reports`` every ``SCHEDULER_REPORTS_MINUTES``: the reports' summaries, when a run or
+  a change made them stale (:mod:`webapp.reports.refresh`); skipped while a run holds
+  the run lock, the next one catches up.
 
 One scheduler is active per database. APScheduler 3 cannot share a job store between
 processes (duplicated or missed runs), so a process first takes the scheduler lock
@@ -49,6 +52,7 @@ from webapp.models import ClassificationRun, PendingChange
 from webapp.models.scheduler import SCHEDULER_JOB_TABLE
 from webapp.pipeline.locks import SCHEDULER_LOCK, exclusive
 from webapp.pipeline.runs import reclassify, unevaluated_versions
+from webapp.reports.refresh import refresh_now
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,13 @@ def _published() -> None:
         _report(reclassify(db.session, RunKind.PUBLISHED, today(), processes=_processes()))
 
 
+def _reports() -> None:
+    parts = refresh_now(db.session, today(), ZoneInfo(current_app.config["TIMEZONE"]),
+                        wait=False)
+    if parts:
+        log.info("report summaries refreshed: %s", ", ".join(parts))
+
+
 def changed_job() -> None:
     """Scheduled: a *changed* run when something is queued."""
     _in_app(_changed)
@@ -101,13 +112,18 @@ def published_job() -> None:
     _in_app(_published)
 
 
+def reports_job() -> None:
+    """Scheduled: refresh the reports' stale summaries."""
+    _in_app(_reports)
+
+
 def _report(run: ClassificationRun) -> None:
     log.info("run %s (%s, as of %s) %s: %s customers, changes %s", run.id, run.kind,
              run.as_of, run.status, run.customers, run.changes)
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    """A scheduler with the three jobs, on the app's database."""
+    """A scheduler with the four jobs, on the app's database."""
     config = app.config
     zone = ZoneInfo(config["TIMEZONE"])
     hour, minute = daily_time(config["SCHEDULER_DAILY_AT"])
@@ -122,6 +138,8 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         (daily_job, "daily", CronTrigger(hour=hour, minute=minute, timezone=zone)),
         (published_job, "published",
          IntervalTrigger(seconds=config["SCHEDULER_PUBLISHED_SECONDS"], timezone=zone)),
+        (reports_job, "reports",
+         IntervalTrigger(minutes=config["SCHEDULER_REPORTS_MINUTES"], timezone=zone)),
     ]
     for function, name, trigger in jobs:
         scheduler.add_job(function, trigger, id=name, name=name, replace_existing=True)

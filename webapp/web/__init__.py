@@ -57,33 +57,25 @@ def init_web(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.user_loader(_load_user)
 
+    from webapp.web.admin_log import blueprint as admin_log
     from webapp.web.alerts import blueprint as alerts
     from webapp.web.audit import blueprint as audit
     from webapp.web.auth import blueprint as auth
     from webapp.web.customers import blueprint as customers
     from webapp.web.division import blueprint as division
+    from webapp.web.groups import blueprint as groups
     from webapp.web.home import blueprint as home
+    from webapp.web.lineplant import blueprint as lineplant
+    from webapp.web.orgtree import blueprint as orgtree
+    from webapp.web.reports import blueprint as reports
     from webapp.web.rules import blueprint as rules
+    from webapp.web.staff import blueprint as staff
     from webapp.web.targets import blueprint as targets
     from webapp.web.tokens import blueprint as tokens
 
     for blueprint in (auth, home, rules, audit, customers, division, alerts, targets,
-                      tokens):
+                      tokens, orgtree, staff, admin_log, lineplant, groups, reports):
         app.register_blueprint(blueprint)
-    # ---- org tree and staff ----
-    from webapp.web.admin_log import blueprint as admin_log
-    from webapp.web.orgtree import blueprint as orgtree
-    from webapp.web.staff import blueprint as staff
-
-    for blueprint in (orgtree, staff, admin_log):
-        app.register_blueprint(blueprint)
-    # ---- line plant ----
-    from webapp.web.lineplant import blueprint as lineplant
-    app.register_blueprint(lineplant)
-    # ---- customer groups ----
-    from webapp.web.groups import blueprint as groups
-    app.register_blueprint(groups)
-    # ---- reports ----
     app.before_request(check_access)
     init_wording(app)
     app.context_processor(lambda: {"can": can, "Permission": Permission, "LOCALES": LOCALES,
