@@ -19,20 +19,15 @@ from engine.domain import ClassifiedAttribute, OrgKind
 from engine.schema import CODE
 from webapp.clock import start_of
 from webapp.models import Customer, OrgUnit, Subscriber, SubscriberDecision
+from webapp.query_fields import day_field
 
 FIRST_DAY = date(2000, 1, 1)
-LAST_DAY = date(2999, 12, 31)
 
 
 def code_field() -> fields.String:
     """An optional org-unit or billing-area code."""
     return fields.String(load_default=None, validate=validate.Regexp(
         CODE, error="not a code (letters, digits, _ . -; at most 40)"))
-
-
-def day_field() -> fields.Date:
-    return fields.Date(load_default=None, validate=validate.Range(
-        min=FIRST_DAY, max=LAST_DAY, error="must be between {min} and {max}"))
 
 
 def choice_field(choices: list[str]) -> fields.String:
@@ -43,8 +38,8 @@ def choice_field(choices: list[str]) -> fields.String:
 class DateRangeSchema(Schema):
     """``date_from`` and ``date_to`` (both included), in order."""
 
-    date_from = day_field()
-    date_to = day_field()
+    date_from = day_field(FIRST_DAY)
+    date_to = day_field(FIRST_DAY)
 
     @validates_schema
     def _in_order(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -1,22 +1,22 @@
 """Schemas several endpoints share: page sizes, and the blank-means-absent rule of query
 strings that the web UI's filters follow too."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, fields, pre_load, validate
 
+from webapp.query_fields import day_field
+
 #: Largest page an API caller may ask for.
 MAX_PAGE = 500
-#: Evaluation dates accepted (a relative date of up to 99,999 days stays a real date).
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 def evaluation_date() -> fields.Date:
-    """The date rules are evaluated as of; the operator's today when not given."""
-    return fields.Date(load_default=None, validate=validate.Range(
-        min=FIRST_DAY, max=LAST_DAY, error="must be between {min} and {max}"),
-        metadata={"description": "evaluation date (default: the operator's today)"})
+    """The date rules are evaluated as of; the operator's today when not given (from
+    1900 to 2999: a relative date of up to 99,999 days stays a real date)."""
+    return day_field(metadata={"description": "evaluation date (default: the operator's "
+                                              "today)"})
 
 
 def limit_field(default: int) -> fields.Integer:

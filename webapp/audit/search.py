@@ -10,7 +10,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,16 +21,10 @@ from sqlalchemy.orm import aliased
 from engine.domain import ClassifiedAttribute
 from webapp.clock import start_of
 from webapp.models import AdjustmentLogEntry, Customer, StaffUser, Subscriber
+from webapp.query_fields import day_field, text_field
 from webapp.scope import Scope
 
 PAGE = 50
-#: Text filters: short, and no control characters (PostgreSQL refuses a NUL in a query).
-_TEXT = {"load_default": None, "validate": [
-    validate.Length(max=64),
-    validate.Regexp(r"\A[^\x00-\x1f\x7f]*\Z", error="contains a control character")]}
-#: Days a filter may name (the day after the last must still be a date).
-_DAY = {"load_default": None, "validate": validate.Range(
-    min=date(1900, 1, 1), max=date(2999, 12, 31), error="must be between {min} and {max}")}
 
 
 class LogFilterSchema(Schema):
@@ -39,21 +33,21 @@ class LogFilterSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    customer = fields.String(**_TEXT)
-    service_number = fields.String(**_TEXT)
+    customer = text_field(64)
+    service_number = text_field(64)
     attribute = fields.String(load_default=None, validate=validate.OneOf(
         [attribute.value for attribute in ClassifiedAttribute]))
-    old_value = fields.String(**_TEXT)
-    new_value = fields.String(**_TEXT)
-    rule_id = fields.String(**_TEXT)
-    ruleset = fields.String(**_TEXT)
+    old_value = text_field(64)
+    new_value = text_field(64)
+    rule_id = text_field(64)
+    ruleset = text_field(64)
     version = fields.Integer(load_default=None, strict=False,
                              validate=validate.Range(min=1, max=2**31 - 1))
     #: ``system`` (every run), or a staff member's username.
-    actor = fields.String(**_TEXT)
+    actor = text_field(64)
     run = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
-    date_from = fields.Date(**_DAY)
-    date_to = fields.Date(**_DAY)
+    date_from = day_field()
+    date_to = day_field()
     before = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**62))
 
 

@@ -6,7 +6,7 @@ whatever the size of the log.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,16 +15,12 @@ from sqlalchemy import Connection, select
 
 from webapp.clock import start_of
 from webapp.models import AdminChange, StaffUser
+from webapp.query_fields import day_field, text_field
 
 PAGE = 50
 #: Kinds of subject the admin pages write (``AdminChange.subject``).
 SUBJECTS = ("org_unit", "billing_area", "staff_user", "junction_box", "number_segment",
             "group_type", "customer_group")
-_TEXT = {"load_default": None, "validate": [
-    validate.Length(max=100),
-    validate.Regexp(r"\A[^\x00-\x1f\x7f]*\Z", error="contains a control character")]}
-_DAY = {"load_default": None, "validate": validate.Range(
-    min=date(1900, 1, 1), max=date(2999, 12, 31), error="must be between {min} and {max}")}
 
 
 class ChangeFilterSchema(Schema):
@@ -35,11 +31,11 @@ class ChangeFilterSchema(Schema):
 
     subject = fields.String(load_default=None, validate=validate.OneOf(SUBJECTS))
     #: The subject's key exactly: a unit code, a username, a box code.
-    key = fields.String(**_TEXT)
+    key = text_field(100)
     #: Who made the change: a username.
-    person = fields.String(**_TEXT)
-    date_from = fields.Date(**_DAY)
-    date_to = fields.Date(**_DAY)
+    person = text_field(100)
+    date_from = day_field()
+    date_to = day_field()
     before = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**62))
 
 
