@@ -34,18 +34,11 @@ class GroupAccess:
     units: frozenset[int] | None
     scope: Scope
 
-    @property
-    def province_wide(self) -> bool:
-        return self.units is None
-
     def groups(self) -> ColumnElement[bool]:
         """Condition on ``customer_group``: a group this person keeps."""
         if self.units is None:
             return true()
         return CustomerGroup.org_unit_id.in_(sorted(self.units))
-
-    def keeps(self, group: CustomerGroup) -> bool:
-        return self.units is None or group.org_unit_id in self.units
 
     def check_keeper(self, org_unit_id: int | None) -> None:
         """Refuse a keeping unit outside the person's subtree (province-wide included)."""

@@ -22,6 +22,7 @@ from webapp.groups import store, types
 from webapp.groups.access import GroupAccess, GroupRefusedError, access_of
 from webapp.groups.members import MemberReport, MemberRow
 from webapp.web.access import Permission, requires
+from webapp.web.adjusting import form_problems
 from webapp.web.exports import Cell, table_response
 from webapp.web.listing import export_format, read_filters
 
@@ -80,13 +81,6 @@ def _access() -> GroupAccess:
     return access_of(db.session.connection(), current_user)
 
 
-def _flash_form(form: FlaskForm) -> None:
-    for name, messages in form.errors.items():
-        label = getattr(form, name).label.text if hasattr(form, name) else name
-        for message in messages:
-            flash(f"{label}: {message}", "danger")
-
-
 def _refused(error: GroupRefusedError) -> None:
     db.session.rollback()
     if error.status == 404:
@@ -115,7 +109,7 @@ def type_list(form: TypeForm | None = None, status: int = 200) -> Any:
 def add_type() -> Any:
     form = TypeForm(prefix="type")
     if not form.validate_on_submit():
-        _flash_form(form)
+        form_problems(form)
         return type_list(form, 400)
     try:
         types.add_type(db.session.connection(), current_user.id, form.code.data,
@@ -133,7 +127,7 @@ def add_type() -> Any:
 def rename_type(type_id: int) -> Any:
     form = RenameTypeForm()
     if not form.validate_on_submit():
-        _flash_form(form)
+        form_problems(form)
         return type_list(status=400)
     try:
         types.rename_type(db.session.connection(), current_user.id, type_id, form.name.data,
@@ -188,7 +182,7 @@ def index(form: GroupForm | None = None, status: int = 200) -> Any:
 def create() -> Any:
     form = _group_form()
     if not form.validate_on_submit():
-        _flash_form(form)
+        form_problems(form)
         return index(form, 400)
     try:
         group_id = store.create_group(db.session.connection(), _access(), form.name.data,
@@ -242,7 +236,7 @@ def show(group_id: int, problems: list[tuple[int, Any]] | None = None,
 def update(group_id: int) -> Any:
     form = _group_form("edit")
     if not form.validate_on_submit():
-        _flash_form(form)
+        form_problems(form)
         return show(group_id, edit=form, status=400)
     try:
         changed = store.update_group(db.session.connection(), _access(), group_id,
@@ -305,7 +299,7 @@ def _change(group_id: int, codes: list[tuple[int, str]], adding: bool) -> Any:
 def add_member(group_id: int) -> Any:
     form = MemberForm(prefix="member")
     if not form.validate_on_submit():
-        _flash_form(form)
+        form_problems(form)
         return show(group_id, status=400)
     return _change(group_id, [(1, form.code.data.strip())], adding=True)
 
@@ -315,7 +309,7 @@ def add_member(group_id: int) -> Any:
 def remove_member(group_id: int) -> Any:
     form = MemberForm(prefix="member")
     if not form.validate_on_submit():
-        _flash_form(form)
+        form_problems(form)
         return show(group_id, status=400)
     return _change(group_id, [(1, form.code.data.strip())], adding=False)
 
@@ -325,7 +319,7 @@ def remove_member(group_id: int) -> Any:
 def upload_members(group_id: int) -> Any:
     form = UploadForm(prefix="upload")
     if not form.validate_on_submit():
-        _flash_form(form)
+        form_problems(form)
         return show(group_id, status=400)
     sent = form.file.data
     try:
