@@ -241,7 +241,8 @@ def test_a_scoped_manager_sees_only_their_part(app: Flask, province: Province) -
 
 
 def _division(communities: set[str] | None = None) -> dict[tuple[str, str], tuple[int, int]]:
-    """(channel, department or city) → (arrived, still waiting) of this month's arrivals."""
+    """(channel, department or city) → (arrived, still waiting) of this month's arrivals
+    counted in ``communities``: the unassigned one they wait in, else their home."""
     tree = _Tree()
     start = datetime(2026, 10, 31, 16, tzinfo=UTC)  # 1 November in Shanghai
     arrived = {customer for customer, created in _raw("SELECT id, created_at FROM customer")
@@ -252,13 +253,14 @@ def _division(communities: set[str] | None = None) -> dict[tuple[str, str], tupl
             by_customer[customer].add(community)
     counts: Counter[tuple[str, str, bool]] = Counter()
     for communities_of in by_customer.values():
-        if communities is not None and not communities_of & communities:
-            continue
         waiting = sorted(communities_of & tree.unassigned)
+        counted_in = waiting[0] if waiting else min(communities_of)
+        if communities is not None and counted_in not in communities:
+            continue
         if waiting:
-            counts[tree.channel[waiting[0]], tree.parent[waiting[0]], True] += 1
+            counts[tree.channel[counted_in], tree.parent[counted_in], True] += 1
         else:
-            department = tree.up(min(communities_of), "department")
+            department = tree.up(counted_in, "department")
             counts[tree.channel[department], department, False] += 1
     return {(channel, unit): (count, count if waiting else 0)
             for (channel, unit, waiting), count in counts.items()}
@@ -271,12 +273,16 @@ def _aware(moment: object) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _division_shown(client: FlaskClient) -> dict[tuple[str, str], tuple[int, int]]:
+    table = _get(client, "/reports/division", "division")
+    return {(row[0], row[1]): (number(row[3]), number(row[4])) for row in table.rows}
+
+
 @pytest.mark.parametrize("username", ["auditor", SCOPED])
 def test_division_progress_matches_sql(app: Flask, province: Province, username: str) -> None:
     table = _get(signed_in(app, username), "/reports/division", "division")
     seen = communities_seen_by(province.department) if username == SCOPED else None
-    assert {(row[0], row[1]): (number(row[3]), number(row[4])) for row in table.rows} \
-        == _division(seen)
+    assert _division_shown(signed_in(app, username)) == _division(seen)
     # The window of the demo's day (23 November) closes on 3 December: 11 days left.
     assert {row[5] for row in table.rows} == {"11"}
 
@@ -479,7 +485,7 @@ def test_the_summary_follows_a_run_not_the_page(app: Flask, province: Province) 
     reclassify(db.session, RunKind.CHANGED, TODAY)
     # A run leaves the summaries alone (it must cost what changed); the refresh follows.
     assert _get(client, url, "population").rows == before.rows
-    assert set(_refresh()) == {"population", "groups", "rules"}
+    assert set(_refresh()) == {"population", "division", "groups", "rules"}
     assert _refresh() == []
     after = _get(client, url, "population")
     column = {title: index for index, title in enumerate(after.header)}
@@ -509,9 +515,12 @@ def test_a_manual_move_reaches_the_report_with_the_next_run(app: Flask,
                             app.config["FROZEN_NOW"], Policy.from_config(app.config))
     assert report.moved == 1 and not report.problems
     assert _get(client, url, "population").rows == before.rows
+    waiting = sum(shown[1] for shown in _division_shown(client).values())
     run = reclassify(db.session, RunKind.CHANGED, TODAY)
     assert run.customers == 0
     assert "population" in _refresh()
+    assert _division_shown(client) == _division(seen)
+    assert sum(shown[1] for shown in _division_shown(client).values()) == waiting - 1
     after = _get(client, url, "population")
     assert after.rows != before.rows
     expected = _population("community", "statistical_attribute", "subscribers", seen)
@@ -526,3 +535,23 @@ def test_the_scheduler_refresh_gives_way_to_a_run(app: Flask, province: Province
     with exclusive(db.engine, RUN_LOCK):
         assert refresh_now(db.session, TODAY, ZoneInfo("Asia/Shanghai"), wait=False) is None
     assert refresh_now(db.session, TODAY, ZoneInfo("Asia/Shanghai"), wait=False) is not None
+
+
+def test_the_division_summary_starts_again_when_the_month_turns(app: Flask,
+                                                                 province: Province) -> None:
+    """On the first of a month no customer has arrived yet: the first *reports* job of
+    the month refreshes the division summary even though nothing was run or logged."""
+    client = signed_in(app, "auditor")
+    zone = ZoneInfo("Asia/Shanghai")
+    assert _refresh() == []
+    assert _division_shown(client)
+    try:
+        # The demo's customers were created when the test database was built: choose a
+        # month after that.
+        assert set(refresh_now(db.session, date(2027, 2, 1), zone) or []) \
+            == {"division", "stock"}
+        assert _division_shown(client) == {}
+        assert "Arrivals of 2027-02" in client.get("/reports/division").get_data(as_text=True)
+    finally:
+        refresh_now(db.session, TODAY, zone)
+    assert _division_shown(client) == _division()

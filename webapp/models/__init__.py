@@ -15,6 +15,7 @@ from webapp.models.customers import (
 from webapp.models.imports import ImportRun
 from webapp.models.org import BillingArea, JunctionBox, NumberSegment, OrgUnit
 from webapp.models.reports import (
+    ReportArrival,
     ReportGroup,
     ReportPopulation,
     ReportRefresh,
@@ -47,6 +48,7 @@ __all__ = [
     "OrgUnit",
     "PendingChange",
     "PreviewJob",
+    "ReportArrival",
     "ReportGroup",
     "ReportPopulation",
     "ReportRefresh",

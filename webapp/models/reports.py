@@ -8,7 +8,7 @@ hold ``""``: key columns stay NOT NULL on both databases.
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.database import db
@@ -28,6 +28,18 @@ class ReportPopulation(db.Model):
     service_tier: Mapped[str] = mapped_column(String(64), primary_key=True)
     customers: Mapped[int] = mapped_column(Integer)
     subscribers: Mapped[int] = mapped_column(Integer)
+
+
+class ReportArrival(db.Model):
+    """This month's arrivals (customers created since the first of the summary's month)
+    per community they are counted in: the unassigned community still holding one of
+    their lines (``waiting``; the lowest code if several), else their home community."""
+
+    __tablename__ = "report_arrival"
+
+    community: Mapped[str] = mapped_column(String(40), primary_key=True)
+    waiting: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    customers: Mapped[int] = mapped_column(Integer)
 
 
 class ReportStock(db.Model):
@@ -94,7 +106,7 @@ class ReportRefresh(db.Model):
 
     __tablename__ = "report_refresh"
 
-    #: ``population``, ``stock``, ``groups``, ``rules``.
+    #: ``population``, ``division``, ``stock``, ``groups``, ``rules``.
     part: Mapped[str] = mapped_column(String(16), primary_key=True)
     refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     as_of: Mapped[date] = mapped_column(Date)

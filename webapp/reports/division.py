@@ -1,24 +1,21 @@
 """Report 2: the monthly division's progress, per channel and department.
 
-Read live (this month's arrivals are few, found by ``customer.created_at``'s index):
-the customers that arrived since the first of the month (the division review's
-:func:`webapp.pipeline.arrivals.month_start`), which of them still have a line in an
-unassigned community — the review's worklist — and where the others were placed. A
-customer waiting in the unassigned community of a city and channel is counted on that
-channel's row for the city (such communities belong to no department); a placed one in
-the department of its home community (the lowest code among its lines' communities).
+Read from ``report_arrival`` (per community): the customers that arrived since the
+first of the summary's month (the division review's
+:func:`webapp.pipeline.arrivals.month_start`), those still holding a line in an
+unassigned community — the review's worklist — and the others in their home community
+(the lowest code among their lines' communities). A customer waiting in the unassigned
+community of a city and channel is counted on that channel's row for the city (such
+communities belong to no department); a placed one in its home community's department.
 """
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, select
 
-from engine.domain import ClassifiedAttribute
-from webapp.models import Customer, Subscriber, SubscriberDecision
-from webapp.reports.orgtree import OrgTree, Unit
-from webapp.scope import Scope
+from webapp.models import ReportArrival
+from webapp.reports.orgtree import OrgTree, Unit, within
 
 
 @dataclass(frozen=True)
@@ -31,35 +28,22 @@ class Progress:
     customers: int
 
 
-def progress(conn: Connection, tree: OrgTree, scope: Scope, since: datetime
+def progress(conn: Connection, tree: OrgTree, communities: frozenset[str] | None
              ) -> list[Progress]:
-    """The arrivals since ``since`` in ``scope`` (a line in one of its communities), per
-    channel and department (or city, for those still waiting)."""
-    unassigned = sorted(code for code, unit in tree.units.items() if unit.unassigned)
-    value = SubscriberDecision.value
-    per_customer = (select(
-        func.min(case((value.in_(unassigned), value))).label("waiting_in"),
-        func.min(value).label("home"))
-        .select_from(Customer)
-        .join(Subscriber, Subscriber.customer_id == Customer.id)
-        .join(SubscriberDecision, SubscriberDecision.subscriber_id == Subscriber.id)
-        .where(Customer.created_at >= since,
-               SubscriberDecision.attribute == ClassifiedAttribute.COMMUNITY)
-        .group_by(Customer.id))
-    if not scope.whole_province:
-        per_customer = per_customer.having(func.max(case(
-            (value.in_(sorted(scope.communities or ())), 1), else_=0)) == 1)
-    arrivals = per_customer.subquery()
+    """The summarised arrivals counted in ``communities`` (None: all), per channel and
+    department (or city, for those still waiting)."""
+    summary = ReportArrival.__table__
     counts: Counter[tuple[str, str, bool]] = Counter()
-    for waiting_in, home, customers in conn.execute(
-            select(arrivals.c.waiting_in, arrivals.c.home, func.count())
-            .group_by(arrivals.c.waiting_in, arrivals.c.home)):
-        community = tree.units.get(waiting_in or home)
-        if community is None:
+    for community, waiting, customers in conn.execute(
+            select(summary.c.community, summary.c.waiting, summary.c.customers)
+            .where(*within(summary.c.community, communities))):
+        counted_in = tree.units.get(community)
+        if counted_in is None:
             continue  # a community the tree no longer has: no channel to count it under
-        unit = tree.units.get(community.parent or "") if waiting_in else tree.department(home)
+        unit = tree.units.get(counted_in.parent or "") if waiting \
+            else tree.department(community)
         if unit is None:
             continue
-        counts[community.channel or "", unit.code, bool(waiting_in)] += customers
+        counts[counted_in.channel or "", unit.code, bool(waiting)] += customers
     return [Progress(channel, tree.units[code], waiting, customers)
             for (channel, code, waiting), customers in sorted(counts.items())]

@@ -12,10 +12,12 @@ lines, and says when and after which run its summary was made.
 
 What goes stale:
 
-* population, customer groups and rule activity: after any finished run (group
-  memberships change without a log row, but queue their customers) or log row newer
-  than the summary. Rule activity adds only the days since its last refresh: the
-  adjustment log is append-only, older days never change;
+* population, division progress, customer groups and rule activity: after any
+  finished run (group memberships change without a log row, but queue their customers;
+  new customers arrive by import, which queues them) or log row newer than the summary.
+  Rule activity adds only the days since its last refresh: the adjustment log is
+  append-only, older days never change. The division progress also when the month
+  turns: it counts the arrivals since the first of its month;
 * stock: after a full, published or daily (*due*) run, or when the month turns. It
   reads 13 months of revenue rows, the costly part, and revenue arrives monthly: once a
   day is enough.
@@ -58,7 +60,10 @@ from webapp.clock import start_of
 from webapp.models import (
     AdjustmentLogEntry,
     ClassificationRun,
+    Customer,
     CustomerDecision,
+    OrgUnit,
+    ReportArrival,
     ReportGroup,
     ReportPopulation,
     ReportRefresh,
@@ -70,9 +75,10 @@ from webapp.models import (
     SubscriberMonth,
     customer_group_member,
 )
+from webapp.pipeline.arrivals import month_start
 from webapp.pipeline.locks import RUN_LOCK, exclusive
 
-PARTS = ("population", "stock", "groups", "rules")
+PARTS = ("population", "division", "stock", "groups", "rules")
 #: Runs that refresh everything, whatever they evaluated.
 WHOLE_RUNS = (RunKind.FULL, RunKind.PUBLISHED, RunKind.DUE)
 #: Months the stock report shows (the report month and the twelve before it).
@@ -111,7 +117,11 @@ def refresh_stale(conn: Connection, as_of: date, now: datetime, zone: ZoneInfo
     parts = []
     if population is None or newer(last and last.id, population.run_id) \
             or newer(newest_log, population.log_id):
-        parts = ["population", "groups", "rules"]
+        parts = ["population", "division", "groups", "rules"]
+    division = stamps.get("division")
+    if "division" not in parts and (division is None
+                                    or division.as_of.replace(day=1) != as_of.replace(day=1)):
+        parts.append("division")
     stock = stamps.get("stock")
     if stock is None or report_month(stock.as_of) != report_month(as_of) \
             or newer(last_whole, stock.run_id):
@@ -141,6 +151,8 @@ def refresh(conn: Connection, parts: list[str], as_of: date, run_id: int | None,
         for part in parts:
             if part == "population":
                 _population(conn, homes)
+            elif part == "division":
+                _division(conn, homes, month_start(as_of, zone))
             elif part == "stock":
                 _stock(conn, as_of)
             elif part == "groups":
@@ -167,17 +179,22 @@ def _stamp(conn: Connection, part: str, as_of: date, run_id: int | None,
 
 @contextmanager
 def _homes(conn: Connection) -> Iterator[Table]:
-    """Every customer's home community (the lowest code among its lines' communities),
-    worked out once per refresh into a temporary table that the summaries join."""
+    """Every customer's home community (the lowest code among its lines' communities)
+    and the unassigned community it waits in (the lowest such code; NULL: none), worked
+    out once per refresh into a temporary table that the summaries join."""
     options: dict[str, Any] = {"prefixes": ["TEMPORARY"]}
     metadata = MetaData()
     homes = Table("report_homes", metadata, Column("customer_id", Integer, primary_key=True),
-                  Column("community", String(40)), **options)
+                  Column("community", String(40)), Column("waiting_in", String(40)),
+                  **options)
     metadata.drop_all(conn, checkfirst=True)  # SQLite: left on a pooled connection by an error
     metadata.create_all(conn)
+    value = SubscriberDecision.value
+    unassigned = select(OrgUnit.code).where(OrgUnit.unassigned_billing_area_id.is_not(None))
     conn.execute(insert(homes).from_select(
-        ["customer_id", "community"],
-        select(Subscriber.customer_id, func.min(SubscriberDecision.value))
+        ["customer_id", "community", "waiting_in"],
+        select(Subscriber.customer_id, func.min(value),
+               func.min(case((value.in_(unassigned), value))))
         .join(SubscriberDecision, SubscriberDecision.subscriber_id == Subscriber.id)
         .where(SubscriberDecision.attribute == COMMUNITY)
         .group_by(Subscriber.customer_id)))
@@ -239,6 +256,19 @@ def _population(conn: Connection, homes: Table) -> None:
         literal(1).label("subscribers"), maintain_column_froms=True
     ).where(line.c.attribute == COMMUNITY)
     _insert_summed(conn, ReportPopulation, keys, values, [by_customer, by_line])
+
+
+def _division(conn: Connection, homes: Table, since: datetime) -> None:
+    """The customers created since ``since`` per community they are counted in (see
+    :class:`webapp.models.ReportArrival`)."""
+    community = func.coalesce(homes.c.waiting_in, homes.c.community)
+    waiting = homes.c.waiting_in.is_not(None)
+    conn.execute(delete(ReportArrival))
+    conn.execute(insert(ReportArrival).from_select(
+        ["community", "waiting", "customers"],
+        select(community, waiting, func.count()).select_from(homes)
+        .join(Customer, Customer.id == homes.c.customer_id)
+        .where(Customer.created_at >= since).group_by(community, waiting)))
 
 
 def _month_bucket(column: Any, months: list[date]) -> Any:

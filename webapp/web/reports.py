@@ -16,7 +16,6 @@ from marshmallow import Schema
 from webapp import clock
 from webapp.classification.facts import report_month
 from webapp.database import db
-from webapp.pipeline.arrivals import month_start
 from webapp.reports import division, groups, population, rules, stock
 from webapp.reports.orgtree import LEVELS, OrgTree, below
 from webapp.reports.params import (
@@ -55,8 +54,6 @@ REPORTS = [
         "it caused in the last 30 days.")),
 ]
 TITLES = {name: title for name, title, _ in REPORTS}
-#: The summary each report reads (the division progress is read live).
-PARTS = {"population": "population", "stock": "stock", "groups": "groups", "rules": "rules"}
 
 
 @dataclass(frozen=True)
@@ -128,12 +125,11 @@ def population_report() -> Any:
 @requires(Permission.READ_REPORTS)
 def division_report() -> Any:
     def build(context: _Context) -> list[Section]:
-        today = clock.today()
-        rows = division.progress(context.conn, context.tree, context.scope,
-                                 month_start(today, clock.zone()))
+        today, month = clock.today(), context.as_of("division")
+        rows = division.progress(context.conn, context.tree, context.counted)
         window = window_state()
         days_left = (window.day - today).days + 1 if window.open else 0
-        return [Section("division", _("Arrivals of %(month)s", month=today.strftime("%Y-%m")),
+        return [Section("division", _("Arrivals of %(month)s", month=month.strftime("%Y-%m")),
                         report_tables.division_table(rows, days_left)),
                 Section("channels", _("Per channel"), report_tables.division_channels(rows),
                         export="")]
@@ -218,12 +214,12 @@ def _page(name: str, context: _Context, sections: list[Section], controls: list[
           **extra: Any) -> str:
     unit = context.params.get("unit")
     path = context.tree.path(unit) if unit else []
-    stamp = context.stamps.get(PARTS.get(name, ""))
+    stamp = context.stamps.get(name)
     return render_template(
         "reports/report.html", name=name, title=TITLES[name], sections=sections,
         controls=controls, params=context.params, raw=context.raw, problems=context.problems,
         path=path, whole_province=context.scope.whole_province, stamp=stamp,
-        live=name not in PARTS, link=_linker(name, context), cell=cell_text,
+        link=_linker(name, context), cell=cell_text,
         below=below, **extra)
 
 
