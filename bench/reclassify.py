@@ -16,7 +16,8 @@ rulesets, then times ``webapp.pipeline.runs.reclassify`` in this process with
 (2-) an incremental (*changed*) run with an empty queue: what any run costs;
 (2)  the incremental run after importing a subscribers file that changes 1 % of the
      lines (status or product), which queues them as any import does; a changed line's
-     customer is evaluated again with all its lines;
+     customer is evaluated again from that line and what its other lines' last
+     evaluation left (whole if its outcomes change: ``webapp.classification.partial``);
 (3)  the daily *due* run of the next day and, with ``--month-turn``, the due run on the
      first of the next month (the revenue window moves: nearly everyone is due).
 

@@ -20,6 +20,7 @@ from webapp.models import (
     CustomerDecision,
     PendingChange,
     RulesetVersion,
+    Subscriber,
     SubscriberDecision,
 )
 from webapp.models.changes import mark_changed
@@ -262,3 +263,123 @@ def test_a_run_records_when_it_evaluated_each_customer(app: Flask, engine: Engin
     stamps = dict(db.session.execute(select(Customer.id, Customer.evaluated_at)).all())
     assert {key for key, stamp in stamps.items() if stamp != before} == {first}
     assert stamps[first] > before
+
+
+def _biggest_customer() -> tuple[int, list[int]]:
+    """The customer with the most lines, and their ids."""
+    customer = db.session.scalar(select(Subscriber.customer_id).group_by(Subscriber.customer_id)
+                                 .order_by(func.count().desc(), Subscriber.customer_id).limit(1))
+    return customer, list(db.session.scalars(select(Subscriber.id).where(
+        Subscriber.customer_id == customer).order_by(Subscriber.id)))
+
+
+def _arrears(line: int, days: int) -> None:
+    """What the arrears feed does to a line: its figures change, it is queued."""
+    db.session.execute(update(Subscriber).where(Subscriber.id == line)
+                       .values(arrears_cents=80_000, arrears_days=days))
+    mark_changed(db.session.connection(), "subscriber",
+                 select(Subscriber.id).where(Subscriber.id == line), datetime.now(UTC))
+    db.session.commit()
+
+
+def _full_run_changes_nothing() -> None:
+    due = dict(db.session.execute(select(Customer.id, Customer.due_on)).all())
+    again = reclassify(db.session, RunKind.FULL, AS_OF)
+    assert again.changes == {"decisions": 0, "alerts raised": 0, "alerts cleared": 0,
+                             "pins released": 0}
+    assert dict(db.session.execute(select(Customer.id, Customer.due_on)).all()) == due
+
+
+def test_a_changed_line_is_evaluated_alone_while_its_customer_keeps_its_outcomes(
+        app: Flask, engine: Engine) -> None:
+    """The customer is evaluated again from its changed line and what the last
+    evaluation left of its other lines; a full run afterwards finds nothing to change."""
+    _demo(app, 300)
+    _, lines = _biggest_customer()
+    assert len(lines) >= 3
+    _arrears(lines[1], 120)
+    run = reclassify(db.session, RunKind.CHANGED, AS_OF)
+    assert (run.customers, run.subscribers) == (1, 1)
+    assert run.changes["alerts raised"] >= 1
+    _full_run_changes_nothing()
+
+
+def test_a_customer_is_evaluated_whole_when_its_outcomes_moved_or_were_never_kept(
+        app: Flask, engine: Engine) -> None:
+    _demo(app, 300)
+    customer, lines = _biggest_customer()
+    for digest in ("an outcome since changed", None):
+        db.session.execute(update(Customer).where(Customer.id == customer)
+                           .values(outputs_digest=digest))
+        _arrears(lines[0], 100 if digest else 20)
+        run = reclassify(db.session, RunKind.CHANGED, AS_OF)
+        assert (run.customers, run.subscribers) == (1, len(lines))
+        assert db.session.scalar(select(Customer.outputs_digest)
+                                 .where(Customer.id == customer)) not in (digest, None)
+    _full_run_changes_nothing()
+
+
+def test_a_customer_is_evaluated_whole_when_a_settled_line_kept_another_years_sums(
+        app: Flask, engine: Engine) -> None:
+    """A settled line's kept sums stand in for its monthly rows only within their month."""
+    _demo(app, 300)
+    _, lines = _biggest_customer()
+    for kept_month in (date(2026, 9, 1), None):
+        db.session.execute(update(Subscriber).where(Subscriber.id == lines[-1])
+                           .values(revenue_month=kept_month))
+        _arrears(lines[0], 100 if kept_month else 20)
+        run = reclassify(db.session, RunKind.CHANGED, AS_OF)
+        assert (run.customers, run.subscribers) == (1, len(lines))
+        assert db.session.scalar(select(Subscriber.revenue_month)
+                                 .where(Subscriber.id == lines[-1])) == date(2026, 10, 1)
+    _full_run_changes_nothing()
+
+
+def test_each_line_keeps_its_revenue_sums_of_the_latest_months_year(
+        app: Flask, engine: Engine) -> None:
+    """The kept sums equal the monthly rows summed independently: 12 months to October
+    2026, the 3 before October, and October (None for a line without an October row)."""
+    _demo(app, 300)
+    sums = {row.id: (row.year, row.prev3, row.latest) for row in db.session.execute(text(
+        "SELECT s.id, COALESCE(SUM(m.cents), 0) AS year,"
+        " COALESCE(SUM(CASE WHEN m.month BETWEEN '2026-07-01' AND '2026-09-01'"
+        "              THEN m.cents END), 0) AS prev3,"
+        " SUM(CASE WHEN m.month = '2026-10-01' THEN m.cents END) AS latest"
+        " FROM subscriber s LEFT JOIN ("
+        "   SELECT subscriber_id, month, local_revenue_cents + long_distance_revenue_cents"
+        "     + international_revenue_cents + data_revenue_cents"
+        "     + value_added_revenue_cents AS cents"
+        "   FROM subscriber_month WHERE month BETWEEN '2025-11-01' AND '2026-10-01'"
+        " ) m ON m.subscriber_id = s.id GROUP BY s.id"))}
+    kept = {row.id: (row.revenue_12m_cents, row.revenue_prev3_cents, row.revenue_this_cents)
+            for row in db.session.execute(select(
+                Subscriber.id, Subscriber.revenue_12m_cents, Subscriber.revenue_prev3_cents,
+                Subscriber.revenue_this_cents))}
+    assert kept == sums
+
+
+def test_a_customer_queued_itself_is_evaluated_whole(app: Flask, engine: Engine) -> None:
+    _demo(app, 300)
+    customer, lines = _biggest_customer()
+    _arrears(lines[0], 100)
+    mark_changed(db.session.connection(), "customer",
+                 select(Customer.id).where(Customer.id == customer), datetime.now(UTC))
+    db.session.commit()
+    run = reclassify(db.session, RunKind.CHANGED, AS_OF)
+    assert (run.customers, run.subscribers) == (1, len(lines))
+
+
+def test_until_new_versions_are_evaluated_changed_runs_evaluate_customers_whole(
+        app: Flask, engine: Engine) -> None:
+    """What the last evaluation left of a customer's other lines is of the old rules."""
+    _demo(app, 300)
+    _, lines = _biggest_customer()
+    attribution = db.session.scalars(select(RulesetVersion).where(
+        RulesetVersion.name == "attribution")).one()
+    document = {**attribution.definition,
+                "title": attribution.definition["title"] + " (revised)"}
+    publish(db.session, {"editor": document}, datetime.now(UTC))
+    db.session.commit()
+    _arrears(lines[1], 120)
+    run = reclassify(db.session, RunKind.CHANGED, AS_OF)
+    assert (run.customers, run.subscribers) == (1, len(lines))

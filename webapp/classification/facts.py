@@ -10,7 +10,7 @@ exact decimal arithmetic. Nothing here runs per rule.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -77,16 +77,20 @@ class CustomerChunk:
     """The customers a batch evaluates: ids in [low, high], only ``ids`` when given.
 
     A full run walks id ranges; an incremental run passes the (sorted) ids it took from
-    the queue. A customer and all its lines are always in the same chunk.
+    the queue. A customer and all its lines are always in the same chunk. With
+    ``queued_until`` (the run's queue snapshot), a customer whose only changes are to
+    some of its lines may be evaluated from those lines queued up to then
+    (:mod:`webapp.classification.partial`).
     """
 
     low: int
     high: int
     ids: tuple[int, ...] | None = None
+    queued_until: datetime | None = None
 
     @classmethod
-    def of(cls, ids: Sequence[int]) -> "CustomerChunk":
-        return cls(min(ids), max(ids), tuple(sorted(ids)))
+    def of(cls, ids: Sequence[int], queued_until: datetime | None = None) -> "CustomerChunk":
+        return cls(min(ids), max(ids), tuple(sorted(ids)), queued_until)
 
     def where(self, column: Any) -> Any:
         """A condition on a customer-id column: the customer is in this chunk."""
@@ -94,11 +98,12 @@ class CustomerChunk:
         return clause if self.ids is None else and_(clause, column.in_(self.ids))
 
 
-def subscriber_fact_query(window: MonthWindow, chunk: CustomerChunk) -> Any:
-    """Lines of the customers of ``chunk`` and everything their facts derive from."""
+def _history(window: MonthWindow, lines: Any) -> Any:
+    """Per line that ``lines`` (a condition on ``Subscriber``) selects, the sums its facts
+    derive from, over the 12 months of ``window``."""
     month = SubscriberMonth.month
     in_previous = month.between(*window.previous)
-    history = (
+    return (
         select(
             SubscriberMonth.subscriber_id.label("sid"),
             func.max(case((month == window.this, 1), else_=0)).label("has_this"),
@@ -111,12 +116,17 @@ def subscriber_fact_query(window: MonthWindow, chunk: CustomerChunk) -> Any:
             _sum_when(in_previous, SubscriberMonth.local_minutes).label("local_prev3"),
             _sum_when(month == window.this, TRAFFIC).label("traffic"),
         )
-        .where(SubscriberMonth.subscriber_id.in_(
-                   select(Subscriber.id).where(chunk.where(Subscriber.customer_id))),
+        .where(SubscriberMonth.subscriber_id.in_(select(Subscriber.id).where(lines)),
                month.between(window.year_start, window.this))
         .group_by(SubscriberMonth.subscriber_id)
         .subquery()
     )
+
+
+def subscriber_fact_query(window: MonthWindow, lines: Any) -> Any:
+    """The lines ``lines`` (a condition on ``Subscriber``) selects and everything their
+    facts derive from."""
+    history = _history(window, lines)
     box_unit, segment_unit, unassigned = (aliased(OrgUnit) for _ in range(3))
     sn = Subscriber.service_number
     return (
@@ -146,17 +156,64 @@ def subscriber_fact_query(window: MonthWindow, chunk: CustomerChunk) -> Any:
         .outerjoin(unassigned, and_(unassigned.unassigned_billing_area_id == BillingArea.id,
                                     unassigned.channel == "public"))
         .outerjoin(history, history.c.sid == Subscriber.id)
-        .where(chunk.where(Subscriber.customer_id))
+        .where(lines)
         .order_by(Subscriber.customer_id, Subscriber.id)
     )
+
+
+def settled_line_query(lines: Any) -> Any:
+    """What a customer's facts read of the lines ``lines`` selects, as their last
+    evaluation left it (:func:`settled_line`)."""
+    return (
+        select(Subscriber.id, Subscriber.customer_id, Subscriber.service_number,
+               Subscriber.status, Subscriber.product, Subscriber.prepaid,
+               Subscriber.install_date, Subscriber.rule_community, Subscriber.due_on,
+               Subscriber.revenue_this_cents, Subscriber.revenue_prev3_cents,
+               Subscriber.revenue_12m_cents)
+        .where(lines)
+        .order_by(Subscriber.customer_id, Subscriber.id)
+    )
+
+
+def _revenue(row: Any) -> dict[str, Any]:
+    """A line's revenue figures from its history sums."""
+    return {"revenue_this_month": int(row.rev_this or 0) if row.has_this else None,
+            "rev_12": int(row.rev_12 or 0), "rev_prev3": int(row.rev_prev3 or 0)}
+
+
+def tenure(install_date: date, as_of: date) -> int:
+    return max(months_between(install_date, as_of), 0)
+
+
+def settled_line(row: Any, as_of: date) -> dict[str, Any]:
+    """A line not evaluated again, as its customer's facts read it: its own fields, and
+    the community, due date and revenue sums its last evaluation kept
+    (``settled_line_query``; :func:`kept_figures`)."""
+    return {"key": row.id, "customer_id": row.customer_id,
+            "service_number": row.service_number, "status": str(row.status),
+            "product": row.product, "prepaid": bool(row.prepaid),
+            "install_date": row.install_date, "tenure_months": tenure(row.install_date, as_of),
+            "community": row.rule_community, "due_on": row.due_on,
+            "revenue_this_month": row.revenue_this_cents,
+            "rev_12": int(row.revenue_12m_cents or 0),
+            "rev_prev3": int(row.revenue_prev3_cents or 0)}
+
+
+def kept_figures(line: dict[str, Any]) -> dict[str, Any]:
+    """The revenue sums of a line's fact record, as ``Subscriber`` columns keep them for
+    :func:`settled_line`."""
+    return {"revenue_this_cents": line["revenue_this_month"],
+            "revenue_12m_cents": line["rev_12"], "revenue_prev3_cents": line["rev_prev3"]}
 
 
 def subscriber_facts(row: Any, as_of: date) -> dict[str, Any]:
     """One query row as a fact record (``key`` = subscriber id)."""
     has_this = bool(row.has_this)
-    rev_this = int(row.rev_this or 0) if has_this else None
+    revenue = _revenue(row)
+    rev_this = revenue["revenue_this_month"]
     agreement_end = row.agreement_end_date
     return {
+        **revenue,
         "key": row.id,
         "customer_id": row.customer_id,
         "service_number": row.service_number,
@@ -173,13 +230,10 @@ def subscriber_facts(row: Any, as_of: date) -> dict[str, Any]:
         "junction_box": row.junction_box_code,
         "vip_card": str(row.vip_card),
         "key_account": row.key_account_code is not None,
-        "revenue_this_month": rev_this,
         "revenue_avg_3m": average(int(row.rev_prev3 or 0), 3),
         "revenue_avg_12m": average(int(row.rev_12 or 0), 12),
         "revenue_change_pct": change_pct(rev_this, row.rev_prev3),
-        "rev_12": int(row.rev_12 or 0),
-        "rev_prev3": int(row.rev_prev3 or 0),
-        "tenure_months": max(months_between(row.install_date, as_of), 0),
+        "tenure_months": tenure(row.install_date, as_of),
         "days_to_agreement_end": (agreement_end - as_of).days if agreement_end else None,
         "long_distance_minutes": int(row.ld or 0) if has_this else None,
         "long_distance_change_pct": change_pct(int(row.ld or 0) if has_this else None,
@@ -198,6 +252,15 @@ def subscriber_facts(row: Any, as_of: date) -> dict[str, Any]:
 
 def load_subscriber_facts(conn: Connection, as_of: date, chunk: CustomerChunk) -> list[dict]:
     """Fact records of the lines of the customers of ``chunk``."""
-    window = MonthWindow.for_date(as_of)
-    rows = conn.execute(subscriber_fact_query(window, chunk))
+    return load_line_facts(conn, as_of, chunk.where(Subscriber.customer_id))
+
+
+def load_line_facts(conn: Connection, as_of: date, lines: Any) -> list[dict]:
+    """Fact records of the lines ``lines`` (a condition on ``Subscriber``) selects."""
+    rows = conn.execute(subscriber_fact_query(MonthWindow.for_date(as_of), lines))
     return [subscriber_facts(row, as_of) for row in rows]
+
+
+def load_settled_lines(conn: Connection, as_of: date, lines: Any) -> list[dict]:
+    """:func:`settled_line` of each line ``lines`` selects."""
+    return [settled_line(row, as_of) for row in conn.execute(settled_line_query(lines))]

@@ -1,7 +1,7 @@
 """What a run computes once and hands to every batch: the org tree and population figures."""
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -11,7 +11,13 @@ from sqlalchemy import Connection, func, select
 
 from engine.domain import OrgKind
 from engine.language import Ruleset, rule_facts, walk
-from webapp.classification.facts import REVENUE_CENTS, MonthWindow, average, change_pct
+from webapp.classification.facts import (
+    REVENUE_CENTS,
+    MonthWindow,
+    average,
+    change_pct,
+    report_month,
+)
 from webapp.classification.groups import type_list
 from webapp.models import Customer, OrgUnit, Subscriber, SubscriberMonth
 
@@ -159,19 +165,43 @@ def load_reference(conn: Connection, as_of: date, *, percentiles: bool = True,
     return RunReference(as_of, window, OrgDirectory(units), distribution)
 
 
-def revenue_totals(conn: Connection, as_of: date) -> list[tuple[int, int, bool]]:
-    """Every customer's 12-month revenue: (id, total in cents, whether it is ranked, i.e.
-    has no VIP card)."""
+def revenue_totals(conn: Connection, as_of: date, customers: Sequence[int] | None = None
+                   ) -> list[tuple[int, int, bool]]:
+    """Every customer's (or only ``customers``') 12-month revenue: (id, total in cents,
+    whether it is ranked, i.e. has no VIP card)."""
     window = MonthWindow.for_date(as_of)
-    rows = conn.execute(
-        select(Customer.id, func.coalesce(func.sum(REVENUE_CENTS), 0),
-               Customer.vip_card == "none")
-        .select_from(Customer)
-        .outerjoin(Subscriber, Subscriber.customer_id == Customer.id)
-        .outerjoin(SubscriberMonth, (SubscriberMonth.subscriber_id == Subscriber.id)
-                   & SubscriberMonth.month.between(window.year_start, window.this))
-        .group_by(Customer.id, Customer.vip_card))
-    return [(customer, int(total), bool(ranked)) for customer, total, ranked in rows]
+    query = (select(Customer.id, func.coalesce(func.sum(REVENUE_CENTS), 0),
+                    Customer.vip_card == "none")
+             .select_from(Customer)
+             .outerjoin(Subscriber, Subscriber.customer_id == Customer.id)
+             .outerjoin(SubscriberMonth, (SubscriberMonth.subscriber_id == Subscriber.id)
+                        & SubscriberMonth.month.between(window.year_start, window.this))
+             .group_by(Customer.id, Customer.vip_card))
+    if customers is not None:
+        query = query.where(Customer.id.in_(customers))
+    return [(customer, int(total), bool(ranked)) for customer, total, ranked in conn.execute(query)]
+
+
+def current_totals(conn: Connection, as_of: date, changed: Collection[int],
+                   batch: int = 5000) -> list[tuple[int, int, bool]]:
+    """:func:`revenue_totals` of every customer, from the totals their last evaluation
+    kept (``Customer.revenue_12m_cents``), summed again only for the ``changed``
+    customers (their lines' revenue may have changed: an import queued them) and those
+    whose kept total is of another year (the month turned) or missing."""
+    month = report_month(as_of)
+    totals, again = [], []
+    for customer, total, ranked, kept_for in conn.execute(
+            select(Customer.id, Customer.revenue_12m_cents, Customer.vip_card == "none",
+                   Customer.revenue_month)):
+        if total is None or kept_for != month or customer in changed:
+            again.append(customer)
+        else:
+            totals.append((customer, int(total), bool(ranked)))
+    if len(again) > len(totals):
+        return revenue_totals(conn, as_of)
+    for start in range(0, len(again), batch):
+        totals.extend(revenue_totals(conn, as_of, again[start:start + batch]))
+    return totals
 
 
 def _org_query() -> Any:
@@ -212,6 +242,7 @@ def customer_facts(customer: Any, lines: list[dict[str, Any]], reference: RunRef
         "revenue_change_pct": change_pct(rev_this, rev_prev3),
         "tenure_months": max((line["tenure_months"] for line in lines), default=0),
         "revenue_percentile": reference.percentile(rev_12),
+        "rev_12": rev_12,
         "community": community,
         "channel": unit.channel if unit else None,
         "key_account_department": org.department(community, "key_account"),

@@ -10,7 +10,7 @@ deleted) when they stop matching.
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
@@ -96,16 +96,24 @@ def mark_evaluated(conn: Connection, where: Any, now: datetime) -> None:
     conn.execute(update(Customer).where(where(Customer.id)).values(evaluated_at=now))
 
 
-def store_due_dates(conn: Connection, due: dict[int, date | None]) -> None:
-    """Record when each customer is next due, where that changed."""
-    if not due:
-        return
-    stored = dict(conn.execute(select(Customer.id, Customer.due_on)
-                               .where(Customer.id.in_(list(due)))).all())
-    changed = [{"k": key, "n_due": day} for key, day in due.items() if stored.get(key) != day]
+def store_changed(conn: Connection, model: Any, where: Any,
+                  values: dict[int, dict[str, Any]]) -> int:
+    """Set the columns ``values`` gives per id (``{id: {column: value}}``, the same
+    columns for every id) of the rows of ``model`` that ``where`` selects, where they
+    differ from what is stored; returns how many rows were written."""
+    if not values:
+        return 0
+    columns = list(next(iter(values.values())))
+    table = model.__table__
+    stored = {row[0]: tuple(row[1:]) for row in conn.execute(
+        select(table.c.id, *(table.c[column] for column in columns)).where(where))}
+    changed = [{"k": key, **{f"n_{column}": new[column] for column in columns}}
+               for key, new in values.items()
+               if stored.get(key) != tuple(new[column] for column in columns)]
     if changed:
-        conn.execute(update(Customer).where(Customer.id == bindparam("k"))
-                     .values(due_on=bindparam("n_due")), changed)
+        conn.execute(update(model).where(table.c.id == bindparam("k")).values(
+            {column: bindparam(f"n_{column}") for column in columns}), changed)
+    return len(changed)
 
 
 def _store_alerts(conn: Connection, lines: Sequence[RecordResult], now: datetime,

@@ -110,23 +110,52 @@ def all_customers(conn: Connection, size: int = CHUNK) -> Iterator[CustomerChunk
 
 @dataclass
 class Evaluated:
-    """One batch: the customers and lines with their facts and results, in order."""
+    """One batch: the customers and lines with their facts and results, in order, and
+    the *settled* lines its customers' facts also read (not evaluated again:
+    :mod:`webapp.classification.partial`)."""
 
     customers: list[dict[str, Any]]
     customer_results: list[RecordResult]
     lines: list[dict[str, Any]]
     line_results: list[RecordResult]
+    settled: list[dict[str, Any]] = field(default_factory=list)
+
+    def line_due_dates(self, plan: Plan, as_of: date) -> dict[int, date | None]:
+        """Line id → the first date on which time alone may change one of its outcomes:
+        computed for the lines evaluated, as their last evaluation left it for the
+        settled ones."""
+        due = {line["key"]: plan.line_due.next_due(line, as_of) for line in self.lines}
+        due.update((line["key"], line["due_on"]) for line in self.settled)
+        return due
 
     def due_dates(self, plan: Plan, as_of: date) -> dict[int, date | None]:
         """Customer id → the first date on which the customer or a line of it is due."""
         due = {customer["key"]: plan.customer_due.next_due(customer, as_of)
                for customer in self.customers}
-        for line in self.lines:
-            line_due = plan.line_due.next_due(line, as_of)
+        line_due = self.line_due_dates(plan, as_of)
+        for line in (*self.lines, *self.settled):
+            day = line_due[line["key"]]
             current = due.get(line["customer_id"])
-            if line_due is not None and (current is None or line_due < current):
-                due[line["customer_id"]] = line_due
+            if day is not None and (current is None or day < current):
+                due[line["customer_id"]] = day
         return due
+
+    def without(self, customers: set[int]) -> "Evaluated":
+        """This batch less ``customers`` and their lines."""
+        kept = [(record, result) for record, result
+                in zip(self.customers, self.customer_results, strict=True)
+                if record["key"] not in customers]
+        lines = [(line, result) for line, result in zip(self.lines, self.line_results, strict=True)
+                 if line["customer_id"] not in customers]
+        return Evaluated([record for record, _ in kept], [result for _, result in kept],
+                         [line for line, _ in lines], [result for _, result in lines],
+                         [line for line in self.settled if line["customer_id"] not in customers])
+
+    def plus(self, other: "Evaluated") -> "Evaluated":
+        return Evaluated(self.customers + other.customers,
+                         self.customer_results + other.customer_results,
+                         self.lines + other.lines, self.line_results + other.line_results,
+                         self.settled + other.settled)
 
 
 def evaluate_range(conn: Connection, reference: RunReference,
@@ -149,15 +178,19 @@ def customer_rows(conn: Connection, chunk: CustomerChunk) -> Sequence[Row[Any]]:
 
 
 def evaluate_loaded(reference: RunReference, evaluators: Sequence[ParallelEvaluator],
-                    lines: list[dict[str, Any]], customers: Sequence[Row[Any]]) -> Evaluated:
+                    lines: list[dict[str, Any]], customers: Sequence[Row[Any]],
+                    settled: Sequence[dict[str, Any]] = ()) -> Evaluated:
     """The three stages over lines' facts already loaded (they get their outputs added)
-    and their customers' rows."""
+    and their customers' rows; the customers' facts also read their ``settled`` lines
+    (:func:`webapp.classification.facts.settled_line`), which are not evaluated."""
     as_of = reference.as_of
     first, for_customers, last = evaluators
     line_results = first.evaluate(lines, as_of)
     by_customer: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for line, result in zip(lines, line_results, strict=True):
         line.update({output: decision.value for output, decision in result.decisions.items()})
+        by_customer[line["customer_id"]].append(line)
+    for line in settled:
         by_customer[line["customer_id"]].append(line)
     records = [customer_facts(row, by_customer[row.id], reference) for row in customers]
     customer_results = for_customers.evaluate(records, as_of)
@@ -170,4 +203,4 @@ def evaluate_loaded(reference: RunReference, evaluators: Sequence[ParallelEvalua
         result.decisions.update(later.decisions)
         result.alerts.extend(later.alerts)
         result.errors.update(later.errors)
-    return Evaluated(records, customer_results, lines, line_results)
+    return Evaluated(records, customer_results, lines, line_results, list(settled))

@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 
 from engine.language import Ruleset
 from webapp.classification.facts import CustomerChunk
+from webapp.classification.partial import evaluate_chunk, store_left
 from webapp.classification.pool import in_workers
 from webapp.classification.reference import RunReference
-from webapp.classification.results import mark_evaluated, store_due_dates, store_results
-from webapp.classification.run import Plan, RunSummary, all_customers, evaluate_range
+from webapp.classification.results import mark_evaluated, store_results
+from webapp.classification.run import Plan, RunSummary, all_customers
 from webapp.models.changes import take_off
 
 
@@ -55,11 +56,12 @@ class ChunkClassifier:
         """Classify ``chunk`` and store the outcome in ``conn``'s transaction (the caller
         commits)."""
         context, summary = self.context, RunSummary()
-        batch = evaluate_range(conn, context.reference, self.evaluators, chunk)
+        reference = context.reference
+        batch = evaluate_chunk(conn, reference, self.evaluators, chunk)
         summary.count(batch)
         summary.changes.update(store_results(conn, batch.customer_results, batch.line_results,
                                              context.now, context.run_id))
-        store_due_dates(conn, batch.due_dates(self.plan, context.reference.as_of))
+        store_left(conn, chunk, batch, self.plan, reference)
         mark_evaluated(conn, chunk.where, context.now)
         take_off(conn, chunk.where, context.dequeue_until)
         return summary

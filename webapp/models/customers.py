@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -47,12 +48,20 @@ class Customer(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), index=True
     )
-    #: When a run last evaluated the customer, and with it all its lines (None: never).
+    #: When a run last evaluated the customer, with all its lines or only its changed
+    #: ones (:mod:`webapp.classification.partial`); None: never.
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: First date on which time alone may change an outcome of the customer or one of its
     #: lines (a tenure or agreement threshold, the month turning); None: never. The daily
     #: *due* run evaluates the customers due by its date.
     due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    #: What the last evaluation left for the next incremental one
+    #: (:mod:`webapp.classification.partial`): a digest of the customer rulesets'
+    #: outcomes (None: never evaluated since these were kept), and the 12-month revenue
+    #: total of its lines in the year ending with ``revenue_month``.
+    outputs_digest: Mapped[str | None] = mapped_column(String(64))
+    revenue_12m_cents: Mapped[int | None] = mapped_column(BigInteger)
+    revenue_month: Mapped[date | None] = mapped_column(Date)
 
 
 class DecisionMixin:

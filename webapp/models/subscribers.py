@@ -41,6 +41,18 @@ class Subscriber(db.Model):
     arrears_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     arrears_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    #: What the line's last evaluation left for the next incremental one
+    #: (:mod:`webapp.classification.partial`): the community its rules gave (None: none,
+    #: or an error; a pin does not change it), the first date on which time alone may
+    #: change one of its outcomes, and the revenue sums its customer's facts read (12
+    #: months, the 3 before the latest, the latest: None without data) over the year
+    #: ending with ``revenue_month``.
+    rule_community: Mapped[str | None] = mapped_column(String(40))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    revenue_month: Mapped[date | None] = mapped_column(Date)
+    revenue_12m_cents: Mapped[int | None] = mapped_column(BigInteger)
+    revenue_prev3_cents: Mapped[int | None] = mapped_column(BigInteger)
+    revenue_this_cents: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SubscriberMonth(db.Model):

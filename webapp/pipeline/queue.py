@@ -33,6 +33,7 @@ def due_customers(conn: Connection, as_of: date) -> list[int]:
     return list(conn.scalars(select(Customer.id).where(Customer.due_on <= as_of)))
 
 
-def chunks(ids: list[int], size: int) -> Iterator[CustomerChunk]:
+def chunks(ids: list[int], size: int, queued_until: datetime | None = None
+           ) -> Iterator[CustomerChunk]:
     for start in range(0, len(ids), size):
-        yield CustomerChunk.of(ids[start:start + size])
+        yield CustomerChunk.of(ids[start:start + size], queued_until)

@@ -27,6 +27,7 @@ from webapp.classification.facts import CustomerChunk
 from webapp.classification.reference import (
     Cutoffs,
     RunReference,
+    current_totals,
     load_reference,
     percentile_boundaries,
     reads_percentile,
@@ -74,9 +75,12 @@ def _run(session: Session, kind: RunKind, as_of: date, processes: int,
         conn = session.connection()
         published = unevaluated_versions(conn)
         rulesets = live_rulesets(session)
-        reference, cutoffs, shifted = _reference(conn, rulesets, as_of)
+        queued = _queued(conn, kind, as_of, started)
+        reference, cutoffs, shifted = _reference(conn, rulesets, as_of, queued)
+        # Until a published run has evaluated new versions, what earlier evaluations
+        # left is of other rules: incremental runs evaluate their customers whole.
         summary = classify(session, rulesets, reference, started, run.id, processes=processes,
-                           chunks=_work(conn, kind, as_of, started, shifted),
+                           chunks=_work(queued, shifted, None if published else started),
                            dequeue_until=started)
         summary.changes["pins released"] += released
         run.percentile_cutoffs = cutoffs
@@ -91,15 +95,17 @@ def _run(session: Session, kind: RunKind, as_of: date, processes: int,
     return run
 
 
-def _reference(conn: Connection, rulesets: list[Ruleset], as_of: date
-               ) -> tuple[RunReference, Cutoffs, list[int]]:
+def _reference(conn: Connection, rulesets: list[Ruleset], as_of: date,
+               queued: set[int] | None) -> tuple[RunReference, Cutoffs, list[int]]:
     """The run's reference data, its percentile cutoffs, and the customers whose revenue
     percentile may compare otherwise with the rules' constants than at their last
     evaluation: the population it ranks in moved across a cutoff since the last finished
-    run (their own data did not change, so nothing queued them)."""
+    run (their own data did not change, so nothing queued them). The population's
+    totals are summed again for the ``queued`` customers only (None: for everyone)."""
     if not reads_percentile(rulesets):
         return load_reference(conn, as_of, percentiles=False), None, []
-    totals = revenue_totals(conn, as_of)
+    totals = revenue_totals(conn, as_of) if queued is None \
+        else current_totals(conn, as_of, queued)
     reference = load_reference(conn, as_of, totals=totals)
     cutoffs = reference.cutoffs(percentile_boundaries(rulesets))
     last = conn.scalar(select(ClassificationRun.percentile_cutoffs)
@@ -113,15 +119,25 @@ def _reference(conn: Connection, rulesets: list[Ruleset], as_of: date
     return reference, cutoffs, shifted
 
 
-def _work(conn: Connection, kind: RunKind, as_of: date, started: datetime,
-          shifted: list[int]) -> Iterable[CustomerChunk] | None:
-    """The chunks a run of ``kind`` evaluates (None: every customer)."""
+def _queued(conn: Connection, kind: RunKind, as_of: date, started: datetime
+            ) -> set[int] | None:
+    """The customers a run of ``kind`` evaluates because of their data or the date
+    (None: every customer)."""
     if kind in (RunKind.FULL, RunKind.PUBLISHED):
         return None
-    ids = set(queue.queued_customers(conn, started)).union(shifted)
+    ids = set(queue.queued_customers(conn, started))
     if kind is RunKind.DUE:
         ids.update(queue.due_customers(conn, as_of))
-    return queue.chunks(sorted(ids), CHUNK)
+    return ids
+
+
+def _work(queued: set[int] | None, shifted: list[int], queued_until: datetime | None
+          ) -> Iterable[CustomerChunk] | None:
+    """The chunks a run evaluates (None: every customer), the queue's snapshot in each
+    (``queued_until``: see :class:`CustomerChunk`)."""
+    if queued is None:
+        return None
+    return queue.chunks(sorted(queued.union(shifted)), CHUNK, queued_until)
 
 
 def unevaluated_versions(conn: Connection) -> list[int]:
