@@ -15,6 +15,7 @@ from webapp.audit import chain
 from webapp.database import db
 from webapp.models import (
     AdjustmentLogEntry,
+    Alert,
     ClassificationRun,
     Customer,
     CustomerDecision,
@@ -22,6 +23,7 @@ from webapp.models import (
     RulesetVersion,
     Subscriber,
     SubscriberDecision,
+    SubscriberMonth,
 )
 from webapp.models.changes import mark_changed
 from webapp.pipeline.runs import reclassify, unevaluated_versions
@@ -383,3 +385,42 @@ def test_until_new_versions_are_evaluated_changed_runs_evaluate_customers_whole(
     _arrears(lines[1], 120)
     run = reclassify(db.session, RunKind.CHANGED, AS_OF)
     assert (run.customers, run.subscribers) == (1, len(lines))
+
+
+def test_a_changed_line_that_moves_its_customers_outcome_reaches_every_line(
+        app: Flask, engine: Engine) -> None:
+    """With an alert rule on the customer's tier, a line whose revenue lifts its customer
+    into the top 10 % clears that alert on the customer's other, unchanged lines too."""
+    _demo(app, 300)
+    alerts = db.session.scalars(select(RulesetVersion).where(
+        RulesetVersion.name == "alerts")).one().definition
+    watch = {"id": "standard_tier_watch", "title": "Standard tier",
+             "when": {"fact": "service_tier", "op": "eq", "value": "standard"},
+             "then": {"type": "standard_tier_watch", "severity": "green",
+                      "message": "Standard tier."}}
+    publish(db.session, {"editor": {**alerts, "depends_on": ["service_tier"],
+                                    "rules": [*alerts["rules"], watch]}}, datetime.now(UTC))
+    db.session.commit()
+    reclassify(db.session, RunKind.PUBLISHED, AS_OF)
+    customer = db.session.scalar(
+        select(Subscriber.customer_id).join(Customer, Customer.id == Subscriber.customer_id)
+        .join(CustomerDecision, CustomerDecision.customer_id == Customer.id)
+        .where(Customer.vip_card == VipCard.NONE, CustomerDecision.attribute == TIER,
+               CustomerDecision.value == "standard")
+        .group_by(Subscriber.customer_id).having(func.count() >= 2)
+        .order_by(Subscriber.customer_id).limit(1))
+    lines = list(db.session.scalars(select(Subscriber.id).where(
+        Subscriber.customer_id == customer).order_by(Subscriber.id)))
+
+    def watched() -> set[int]:
+        return set(db.session.scalars(select(Alert.subscriber_id).where(
+            Alert.subscriber_id.in_(lines), Alert.alert_type == "standard_tier_watch",
+            Alert.cleared_at.is_(None))))
+
+    assert watched() == set(lines)
+    assert db.session.execute(update(SubscriberMonth).where(
+        SubscriberMonth.subscriber_id == lines[0]).values(data_revenue_cents=10**10)).rowcount
+    _arrears(lines[0], 0)
+    reclassify(db.session, RunKind.CHANGED, AS_OF)
+    assert watched() == set()
+    _full_run_changes_nothing()

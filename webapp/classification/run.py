@@ -81,9 +81,12 @@ class Plan:
 
 
 def stages(rulesets: Sequence[Ruleset]) -> tuple[Program, Program, Program]:
-    """Line rulesets before customers, customer rulesets, line rulesets after them."""
-    before, customers, after = stage_rulesets(rulesets)
-    return build_program(before), build_program(customers), build_program(after)
+    """Line rulesets before customers, customer rulesets, line rulesets after them (which
+    read what the earlier stages decided)."""
+    outputs = {ruleset.name: ruleset.output for ruleset in rulesets}
+    before, customers, after = (build_program(stage, other_outputs=outputs)
+                                for stage in stage_rulesets(rulesets))
+    return before, customers, after
 
 
 def stage_rulesets(rulesets: Sequence[Ruleset]
