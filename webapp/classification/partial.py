@@ -58,13 +58,17 @@ def evaluate_chunk(conn: Connection, reference: RunReference,
         return evaluate_loaded(reference, evaluators,
                                load_subscriber_facts(conn, as_of, chunk), customers)
     partial = sorted(digests)
-    queued = _queued_line(chunk)
+    changed = list(conn.scalars(select(Subscriber.id).where(
+        Subscriber.customer_id.in_(partial), _queued_line(chunk))))
+    # Two plain lookups (by customer, by line): one condition joining them with OR makes
+    # PostgreSQL sum every line's year of monthly rows.
+    whole = [row.id for row in customers if row.id not in digests]
+    lines = [*(load_line_facts(conn, as_of, Subscriber.customer_id.in_(whole)) if whole else ()),
+             *(load_line_facts(conn, as_of, Subscriber.id.in_(changed)) if changed else ())]
     batch = evaluate_loaded(
-        reference, evaluators,
-        load_line_facts(conn, as_of, and_(chunk.where(Subscriber.customer_id),
-                                          or_(Subscriber.customer_id.not_in(partial), queued))),
-        customers,
-        load_settled_lines(conn, as_of, and_(Subscriber.customer_id.in_(partial), ~queued)))
+        reference, evaluators, lines, customers,
+        load_settled_lines(conn, as_of, and_(Subscriber.customer_id.in_(partial),
+                                             Subscriber.id.not_in(changed))))
     moved = {record["key"] for record, result
              in zip(batch.customers, batch.customer_results, strict=True)
              if record["key"] in digests and outputs_digest(result) != digests[record["key"]]}
@@ -104,20 +108,20 @@ def _queued_line(chunk: CustomerChunk) -> Exists:
                           PendingChange.changed_at <= chunk.queued_until)
 
 
-def store_left(conn: Connection, chunk: CustomerChunk, batch: Evaluated, plan: Plan,
-               reference: RunReference) -> None:
+def store_left(conn: Connection, batch: Evaluated, plan: Plan, reference: RunReference
+               ) -> None:
     """Keep what the next evaluation reads of this one, where it changed: each
     customer's due date, outcome digest and 12-month revenue, each evaluated line's
-    community (as its rules gave it) and due date."""
+    community (as its rules gave it), due date and revenue sums."""
     as_of = reference.as_of
     line_due = batch.line_due_dates(plan, as_of)
     month = reference.window.this
-    store_changed(conn, Subscriber, chunk.where(Subscriber.customer_id), {
+    store_changed(conn, Subscriber, {
         line["key"]: {"rule_community": line.get("community"), "due_on": line_due[line["key"]],
                       "revenue_month": month, **kept_figures(line)}
         for line in batch.lines})
     due = batch.due_dates(plan, as_of)
-    store_changed(conn, Customer, chunk.where(Customer.id), {
+    store_changed(conn, Customer, {
         record["key"]: {"due_on": due[record["key"]], "outputs_digest": outputs_digest(result),
                         "revenue_12m_cents": record["rev_12"],
                         "revenue_month": month}

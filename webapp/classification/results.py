@@ -96,17 +96,17 @@ def mark_evaluated(conn: Connection, where: Any, now: datetime) -> None:
     conn.execute(update(Customer).where(where(Customer.id)).values(evaluated_at=now))
 
 
-def store_changed(conn: Connection, model: Any, where: Any,
-                  values: dict[int, dict[str, Any]]) -> int:
+def store_changed(conn: Connection, model: Any, values: dict[int, dict[str, Any]]) -> int:
     """Set the columns ``values`` gives per id (``{id: {column: value}}``, the same
-    columns for every id) of the rows of ``model`` that ``where`` selects, where they
-    differ from what is stored; returns how many rows were written."""
+    columns for every id) of the rows of ``model``, where they differ from what is
+    stored; returns how many rows were written."""
     if not values:
         return 0
     columns = list(next(iter(values.values())))
     table = model.__table__
     stored = {row[0]: tuple(row[1:]) for row in conn.execute(
-        select(table.c.id, *(table.c[column] for column in columns)).where(where))}
+        select(table.c.id, *(table.c[column] for column in columns))
+        .where(table.c.id.in_(list(values))))}
     changed = [{"k": key, **{f"n_{column}": new[column] for column in columns}}
                for key, new in values.items()
                if stored.get(key) != tuple(new[column] for column in columns)]

@@ -61,7 +61,7 @@ class ChunkClassifier:
         summary.count(batch)
         summary.changes.update(store_results(conn, batch.customer_results, batch.line_results,
                                              context.now, context.run_id))
-        store_left(conn, chunk, batch, self.plan, reference)
+        store_left(conn, batch, self.plan, reference)
         mark_evaluated(conn, chunk.where, context.now)
         take_off(conn, chunk.where, context.dequeue_until)
         return summary
