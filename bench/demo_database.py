@@ -31,12 +31,25 @@ def generate(subscribers: int, as_of: date = AS_OF) -> Path:
 
 def fresh_postgres_database(admin_url: str, name: str) -> str:
     """Drop and create database ``name`` on ``admin_url``'s server; its migrated URL."""
+    return migrated(recreate_database(admin_url, name))
+
+
+def recreate_database(admin_url: str, name: str, template: str | None = None) -> str:
+    """Drop database ``name`` and create it (a copy of ``template`` when given); its URL."""
+    copy = f' TEMPLATE "{template}"' if template else ""
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
     admin.dispose()
-    return migrated(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def rename_database(admin_url: str, name: str, new_name: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" RENAME TO "{new_name}"'))
+    admin.dispose()
 
 
 def migrated(url: str) -> str:
@@ -44,3 +57,19 @@ def migrated(url: str) -> str:
     subprocess.run([CUSTCLASS, "db", "upgrade"], env={**os.environ, "DATABASE_URL": url},
                    check=True, capture_output=True)
     return url
+
+
+def database_exists(admin_url: str, name: str) -> bool:
+    engine = create_engine(admin_url)
+    with engine.connect() as conn:
+        found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                            {"name": name})
+    engine.dispose()
+    return found is not None
+
+
+def migration_head() -> str:
+    """The newest migration's revision: what a kept database's schema is of."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(ROOT / "migrations")).get_current_head() or "base"

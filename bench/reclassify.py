@@ -55,7 +55,17 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from demo_database import AS_OF, CUSTCLASS, ROOT, fresh_postgres_database, generate
+from demo_database import (
+    AS_OF,
+    CUSTCLASS,
+    ROOT,
+    database_exists,
+    fresh_postgres_database,
+    generate,
+    migration_head,
+    recreate_database,
+    rename_database,
+)
 from sqlalchemy import create_engine, func, select, text
 
 sys.path.insert(0, str(ROOT))
@@ -489,14 +499,25 @@ def code_version() -> str:
 # --- the benchmark ---------------------------------------------------------------------------
 
 def prepare(admin_url: str, name: str, subscribers: int, as_of: date) -> tuple[str, Path]:
+    """Database ``name`` with the demo province of ``subscribers`` imported, and the feed
+    files' folder. The imported database is kept as a template, named for the population,
+    the day and the migration head, and copied on later calls (imports at a million
+    lines take a quarter of an hour); drop it to import again."""
     with phase(f"generate {subscribers:,} (cached)"):
         data = generate(subscribers, as_of)
-    with phase("create + migrate database"):
-        url = fresh_postgres_database(admin_url, name)
-    print(f"importing {subscribers:,} subscribers' feed files into {name} ...", flush=True)
-    with phase("imports, all files"):
-        import_all(url, data)
-    return url, data
+    template = f"custclass_imported_{subscribers}_{as_of:%Y%m%d}_{migration_head()}"
+    if not database_exists(admin_url, template):
+        with phase("create + migrate database"):
+            url = fresh_postgres_database(admin_url, f"{template}_building")
+        print(f"importing {subscribers:,} subscribers' feed files into {template} ...",
+              flush=True)
+        with phase("imports, all files"):
+            import_all(url, data)
+        rename_database(admin_url, f"{template}_building", template)
+    else:
+        print(f"copying the imported database {template}", flush=True)
+    with phase(f"copy {template} to {name}"):
+        return recreate_database(admin_url, name, template), data
 
 
 def full_only(admin_url: str, subscribers: int, as_of: date, processes: int) -> None:
@@ -552,6 +573,8 @@ def main() -> None:
                         help="also time the first full run on a quarter of the population")
     parser.add_argument("--profile", action="store_true",
                         help="sample the repeated full run with py-spy (needs it on PATH)")
+    parser.add_argument("--import-only", action="store_true",
+                        help="only build the imported database kept for later runs")
     parser.add_argument("--full-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith("postgresql"):
@@ -568,6 +591,8 @@ def main() -> None:
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB; {code_version()}\n", flush=True)
 
     url, data = prepare(args.database_url, "custclass_bench", subscribers, as_of)
+    if args.import_only:
+        return
     server = postmaster(url)
     app = make_app(url)
     with app.app_context():

@@ -33,8 +33,8 @@ import time
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from demo_database import AS_OF, ROOT, migrated
-from sqlalchemy import create_engine, text
+from demo_database import AS_OF, ROOT, database_exists, migrated
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from werkzeug.security import generate_password_hash
 
@@ -58,15 +58,6 @@ PAGES = [
     ("customer groups", "/reports/groups"),
     ("rule activity", "/reports/rules"),
 ]
-
-
-def database_exists(admin_url: str, name: str) -> bool:
-    engine = create_engine(admin_url)
-    with engine.connect() as conn:
-        found = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                            {"name": name})
-    engine.dispose()
-    return found is not None
 
 
 def build(admin_url: str, name: str, subscribers: int, as_of: date, processes: int,
