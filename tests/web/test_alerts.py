@@ -325,13 +325,11 @@ def test_no_query_string_makes_a_server_error(app: Flask, province: Province,
         response.close()
 
 
-def test_the_customer_code_links_to_the_customer_page_when_there_is_one(
+def test_the_customer_code_links_to_the_customer_page(
         app: Flask, province: Province) -> None:
     html = signed_in(app, "viewer").get("/alerts/").get_data(as_text=True)
     code = _alerts()[0].owner
-    linked = f'<a href="/customers/{code}">{code}</a>' in html
-    assert linked == ("customers.show" in app.view_functions)
-    assert code in html
+    assert f'<a href="/customers/{code}">{code}</a>' in html
 
 
 def test_amounts_and_times_are_cells_not_formulas() -> None:
