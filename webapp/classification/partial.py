@@ -74,9 +74,8 @@ def evaluate_chunk(conn: Connection, reference: RunReference,
              if record["key"] in digests and outputs_digest(result) != digests[record["key"]]}
     if not moved:
         return batch
-    whole = CustomerChunk.of(sorted(moved))
     return batch.without(moved).plus(evaluate_loaded(
-        reference, evaluators, load_subscriber_facts(conn, as_of, whole),
+        reference, evaluators, load_subscriber_facts(conn, as_of, CustomerChunk.of(sorted(moved))),
         [row for row in customers if row.id in moved]))
 
 
