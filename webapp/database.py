@@ -4,7 +4,8 @@ import sqlite3
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import Connection, MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -24,6 +25,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def upsert(conn: Connection, table: Any) -> Any:
+    """An INSERT into ``table`` (a Table or a mapped class) of ``conn``'s dialect, which
+    has ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (PostgreSQL and SQLite
+    spell them alike)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 @event.listens_for(Engine, "connect")

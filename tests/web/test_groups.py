@@ -5,12 +5,13 @@ classification against independent SQL, the export, the admin change log and the
 import csv
 import io
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import bindparam, delete, func, insert, select, text
 
 from engine.domain import StaffRole
 from tests.web.helpers import alerts, find_form, page_text
@@ -24,6 +25,7 @@ from tests.web.lists import (
     signed_in,
 )
 from webapp.database import db
+from webapp.groups import members, store
 from webapp.models import (
     AdminChange,
     Customer,
@@ -295,6 +297,51 @@ def test_uploads_report_every_bad_line_and_change_nothing(app: Flask) -> None:
         ("members_added", 3, sorted(good[:3])), ("members_added", 1, [good[3]]),
         ("members_removed", 1, [good[0]])]
     assert _queued() == _ids(good)
+
+
+def test_a_customer_someone_else_adds_meanwhile_counts_as_already_in_the_group(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two people adding the same customer at once: the other's insert commits between
+    this upload's check and its own. The upload counts that customer as in the group
+    already (no error on the key) and adds, queues and logs only the rest."""
+    client = _client(app)
+    _type(client, "building", "楼宇")
+    _group(client, "Tower", "building")
+    group = _group_id("Tower")
+    codes = _codes(2)
+    (raced,) = _ids(codes[:1])
+    resolve = members._resolve
+
+    def resolve_then_someone_adds(*args: Any, **kwargs: Any) -> Any:
+        found = resolve(*args, **kwargs)
+        with db.engine.begin() as other:
+            other.execute(insert(customer_group_member)
+                          .values(group_id=group, customer_id=raced))
+        return found
+
+    monkeypatch.setattr(members, "_resolve", resolve_then_someone_adds)
+    status, said = _upload(client, group, "codes.csv", "\n".join(codes).encode())
+    assert status == 303 and "1 customers added (1 were in the group already)" in said, \
+        said[:400]
+    assert _members(group) == set(codes)
+    assert _log("customer_group")[-1].new["codes"] == [codes[1]]
+    assert _queued() == _ids(codes[1:])
+
+
+def test_a_group_name_someone_else_took_meanwhile_is_a_conflict_not_an_error(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The name was free when checked, but another group of that name committed before
+    this one's insert: the key refuses it, and the person hears that nothing was saved
+    (409) instead of an internal error; the other group stays as it is."""
+    client = _client(app)
+    _type(client, "building", "楼宇")
+    _group(client, "Tower", "building")
+    monkeypatch.setattr(store, "_check_name_free", lambda *_args, **_kwargs: None)
+    status, said = _group(client, "Tower", "building")
+    assert status == 409, said[:400]
+    assert "Someone changed the same data meanwhile: nothing was saved" in said
+    assert db.session.scalar(select(func.count()).select_from(CustomerGroup)) == 1
+    assert [row.action for row in _log("customer_group")] == ["created"]
 
 
 def _scoped_codes(province: Province) -> tuple[list[str], list[str]]:

@@ -17,8 +17,8 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from webapp.database import upsert
 from webapp.models import AdjustmentLogEntry, AuditChainHead
 
 GENESIS = "0" * 64
@@ -66,8 +66,7 @@ def append(conn: Connection, entries: Iterable[Mapping[str, Any]]) -> int:
 def _lock_head(conn: Connection) -> tuple[int, str]:
     """The chain's end, locked until the transaction ends (a row lock on PostgreSQL; on
     SQLite the write lock, taken by the UPDATE before anything is read)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(AuditChainHead)
+    conn.execute(upsert(conn, AuditChainHead)
                  .values(id=1, last_seq=0, last_hash=GENESIS).on_conflict_do_nothing())
     return conn.execute(update(AuditChainHead).where(AuditChainHead.id == 1)
                         .values(last_seq=AuditChainHead.last_seq)

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, case, delete, func, insert, select
+from sqlalchemy import Connection, case, delete, func, literal, select
 
 from engine.domain import ClassifiedAttribute
 from webapp.audit.admin_changes import record
+from webapp.database import upsert
 from webapp.groups.access import GroupAccess
 from webapp.groups.store import MEMBER, SUBJECT, get_group
 from webapp.models import Customer, CustomerDecision, customer_group_member
@@ -113,16 +114,31 @@ def _checked(conn: Connection, access: GroupAccess, group_id: int,
     return report, chosen
 
 
+def _insert(conn: Connection, group_id: int, customers: list[int]) -> set[int]:
+    """Put ``customers`` in the group; those it added. Someone may have added some since
+    they were checked (their transaction committed before this one's insert): those
+    stay as they are instead of failing on the key."""
+    added: set[int] = set()
+    for part in _parts(customers):
+        rows = select(literal(group_id), Customer.id).where(Customer.id.in_(part))
+        added.update(conn.scalars(
+            upsert(conn, customer_group_member)
+            .from_select(["group_id", "customer_id"], rows)
+            .on_conflict_do_nothing().returning(MEMBER.customer_id)))
+    return added
+
+
 def add_members(conn: Connection, access: GroupAccess, group_id: int,
                 codes: Sequence[tuple[int, str]], now: datetime) -> MemberReport:
     """Add the customers of ``codes`` ((line, code)) to the group."""
-    report, new = _checked(conn, access, group_id, codes, adding=True)
-    if report.problems or not new:
+    report, chosen = _checked(conn, access, group_id, codes, adding=True)
+    if report.problems or not chosen:
         return report
-    for part in _parts(new):
-        conn.execute(insert(customer_group_member),
-                     [{"group_id": group_id, "customer_id": customer} for _code, customer
-                      in part])
+    added = _insert(conn, group_id, [customer for _code, customer in chosen])
+    new = [(code, customer) for code, customer in chosen if customer in added]
+    report.unchanged += len(chosen) - len(new)
+    if not new:
+        return report
     _queue(conn, [customer for _code, customer in new], now)
     _log(conn, access, group_id, "members_added", [code for code, _id in new], now)
     report.changed = len(new)

@@ -25,10 +25,9 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.database import db
+from webapp.database import db, upsert
 from webapp.models.subscribers import Subscriber
 
 
@@ -51,14 +50,13 @@ def mark_changed(conn: Connection, subject: str, ids: Select[Any], now: datetime
 
     Pass ``distinct=False`` when ``ids`` cannot repeat an id (it saves a sort).
     """
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     table = PendingChange.__table__
     # One upsert may not touch a row twice, hence DISTINCT. "WHERE" keeps SQLite from
     # reading ON CONFLICT as the ON of a join.
     rows = ids.where(true()).add_columns(literal(subject), literal(now, DateTime(timezone=True)))
     if distinct:
         rows = rows.distinct()
-    statement = dialect.insert(table).from_select(["subject_id", "subject", "changed_at"], rows)
+    statement = upsert(conn, table).from_select(["subject_id", "subject", "changed_at"], rows)
     conn.execute(statement.on_conflict_do_update(
         index_elements=["subject", "subject_id"],
         set_={"changed_at": statement.excluded.changed_at},

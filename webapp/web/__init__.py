@@ -10,13 +10,21 @@ from typing import Any
 
 from flask import Flask, current_app, render_template, session
 from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import Conflict
 
 from webapp.config import LOCALES
+from webapp.database import db
 from webapp.web import labels
 from webapp.web.access import Permission, can, check_access
 from webapp.web.extensions import babel, bootstrap, csrf, limiter, login_manager, talisman
 from webapp.web.wording import init_wording
+
+#: What a person hears when someone else's write got in between their check and write.
+LOST_RACE = _l("Someone changed the same data meanwhile: nothing was saved. Look again and "
+               "retry.")
 
 #: Content Security Policy: nothing inline, nothing from another origin.
 CSP = {
@@ -81,8 +89,9 @@ def init_web(app: Flask) -> None:
     app.context_processor(lambda: {"can": can, "Permission": Permission, "LOCALES": LOCALES,
                                    "get_locale": get_locale, "labels": labels})
     app.add_template_filter(_when, "when")
-    for code in (400, 403, 404, 405, 413, 429, 500):
+    for code in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(code, _error_page)
+    app.register_error_handler(IntegrityError, _lost_race)
 
 
 def _when(moment: datetime | None, *, seconds: bool = False, day: bool = False) -> str:
@@ -117,3 +126,12 @@ def _error_page(error: Any) -> tuple[str, int]:
     detail = description if description != getattr(type(error), "description", None) else ""
     return render_template("error.html", code=code, description=description,
                            detail=detail), code
+
+
+def _lost_race(_error: IntegrityError) -> Any:
+    """A write that passed its checks but lost to someone else's, committed between the
+    check and the write (the same name or key stored twice at once): nothing is saved,
+    and the person hears so (409, as a page or as JSON under the API) instead of an
+    internal error."""
+    db.session.rollback()
+    return current_app.handle_http_exception(Conflict(str(LOST_RACE)))

@@ -18,6 +18,7 @@ from webapp.clock import now
 from webapp.database import db
 from webapp.orgtree import tree
 from webapp.orgtree.refusals import Refusal
+from webapp.web import LOST_RACE
 from webapp.web.access import Permission, requires
 from webapp.web.wording import in_reader_language
 from webapp.wording import Worded
@@ -91,8 +92,7 @@ def refused(refusal: Refusal, form: FlaskForm | None = None) -> None:
 
 def conflicted() -> None:
     db.session.rollback()
-    flash(_("Someone changed the same data meanwhile: nothing was saved. Look again and "
-            "retry."), "danger")
+    flash(str(LOST_RACE), "danger")
 
 
 def attempt(action: Callable[[], Any], form: FlaskForm | None = None
