@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, case, delete, func, literal, select
+from sqlalchemy import Connection, case, delete, func, select
 
 from engine.domain import ClassifiedAttribute
 from webapp.audit.admin_changes import record
@@ -120,10 +120,9 @@ def _insert(conn: Connection, group_id: int, customers: list[int]) -> set[int]:
     stay as they are instead of failing on the key."""
     added: set[int] = set()
     for part in _parts(customers):
-        rows = select(literal(group_id), Customer.id).where(Customer.id.in_(part))
         added.update(conn.scalars(
             upsert(conn, customer_group_member)
-            .from_select(["group_id", "customer_id"], rows)
+            .values([{"group_id": group_id, "customer_id": customer} for customer in part])
             .on_conflict_do_nothing().returning(MEMBER.customer_id)))
     return added
 
